@@ -1,0 +1,133 @@
+"""Pure codec between message dicts and ZeroMQ frames; signing lives in `Signer`.
+
+Frames: [identities..., b"<IDS|MSG>", signature, header, parent_header, metadata, content, buffers...].
+Nothing here touches a socket, so the hot path is a few dict lookups, json and one HMAC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from jup.core.errors import MalformedMessage, ReplayError, SignatureError
+
+DELIM = b"<IDS|MSG>"
+MAX_FRAME_BYTES = 1 << 30  # a JSON part larger than this is refused as malformed
+
+_SCHEMES = {"hmac-sha256": hashlib.sha256, "hmac-sha512": hashlib.sha512, "hmac-sha1": hashlib.sha1,
+            "hmac-md5": hashlib.md5, "hmac-sha384": hashlib.sha384, "hmac-sha224": hashlib.sha224}
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+_loads = json.loads
+
+
+class Signer:
+    """HMAC signer for message frames; an empty key disables signing, as in Jupyter."""
+
+    __slots__ = ("key", "scheme", "_proto")
+
+    def __init__(self, key: bytes | str = b"", scheme: str = "hmac-sha256"):
+        if isinstance(key, str):
+            key = key.encode()
+        if scheme not in _SCHEMES:
+            raise ValueError(f"Unknown signature_scheme {scheme!r}; use one of {', '.join(sorted(_SCHEMES))}.")
+        self.key = key
+        self.scheme = scheme
+        self._proto = hmac.new(key, digestmod=_SCHEMES[scheme]) if key else None
+
+    def sign(self, parts: list[bytes]) -> bytes:
+        """Hex digest over the four JSON parts (b"" when unsigned)."""
+        if self._proto is None:
+            return b""
+        h = self._proto.copy()
+        for p in parts:
+            h.update(p)
+        return h.hexdigest().encode()
+
+    def verify(self, signature: bytes, parts: list[bytes]) -> None:
+        """Raise SignatureError unless `signature` matches, in constant time."""
+        if self._proto is None:
+            return
+        if not signature:
+            raise SignatureError("message has no signature but this session requires one")
+        if not hmac.compare_digest(signature, self.sign(parts)):
+            raise SignatureError("message signature does not match the session key")
+
+
+def pack(obj: Any) -> bytes:
+    """JSON-encode one message part as UTF-8 bytes."""
+    return _dumps(obj).encode()
+
+
+def serialize(msg: dict, signer: Signer, idents: list[bytes] | None = None) -> list[bytes]:
+    """Turn a message dict into the frames to send."""
+    parts = [pack(msg["header"]), pack(msg.get("parent_header") or {}),
+             pack(msg.get("metadata") or {}), pack(msg.get("content") or {})]
+    frames = list(idents) if idents else []
+    frames.append(DELIM)
+    frames.append(signer.sign(parts))
+    frames.extend(parts)
+    buffers = msg.get("buffers")
+    if buffers:
+        frames.extend(buffers)
+    return frames
+
+
+def split_idents(frames: list) -> tuple[list, list]:
+    """Split routing identities from the message frames at the delimiter."""
+    for i, f in enumerate(frames):
+        b = f.bytes if hasattr(f, "bytes") else f
+        if b == DELIM:
+            return [x.bytes if hasattr(x, "bytes") else x for x in frames[:i]], frames[i + 1:]
+    raise MalformedMessage("no <IDS|MSG> delimiter among the frames")
+
+
+class ReplayGuard:
+    """Remembers recent signatures so a replayed message is refused; bounded in memory."""
+
+    __slots__ = ("_seen", "_order", "_limit")
+
+    def __init__(self, limit: int = 1 << 16):
+        from collections import deque
+        self._seen: set[bytes] = set()
+        self._order: deque = deque()
+        self._limit = limit
+
+    def check(self, sig: bytes) -> None:
+        """Raise ReplayError if `sig` was seen; else remember it."""
+        if sig in self._seen:
+            raise ReplayError("this signature was already received (replayed message)")
+        self._seen.add(sig)
+        self._order.append(sig)
+        if len(self._order) > self._limit:
+            self._seen.discard(self._order.popleft())
+
+
+def deserialize(frames: list, signer: Signer, replay: ReplayGuard | None = None,
+                max_bytes: int = MAX_FRAME_BYTES) -> tuple[list[bytes], dict]:
+    """Frames (bytes or zmq.Frame) to (identities, message); raises a ProtocolError subclass."""
+    idents, rest = split_idents(frames)
+    if len(rest) < 5:
+        raise MalformedMessage(f"expected at least 5 frames after the delimiter, got {len(rest)}")
+    raw = [f.bytes if hasattr(f, "bytes") else bytes(f) for f in rest[:5]]
+    sig, parts = raw[0], raw[1:5]
+    for p in parts:
+        if len(p) > max_bytes:
+            raise MalformedMessage(f"a message part of {len(p)} bytes exceeds the {max_bytes}-byte limit")
+    signer.verify(sig, parts)
+    if replay is not None and sig:
+        replay.check(sig)
+    try:
+        header = _loads(parts[0])
+        msg = {"header": header, "parent_header": _loads(parts[1]), "metadata": _loads(parts[2]),
+               "content": _loads(parts[3])}
+    except (ValueError, UnicodeDecodeError) as e:
+        raise MalformedMessage(f"a message part is not valid JSON: {e}") from None
+    if not isinstance(header, dict) or "msg_type" not in header:
+        raise MalformedMessage("the header is not an object with a msg_type")
+    msg["msg_id"] = header.get("msg_id")
+    msg["msg_type"] = header["msg_type"]
+    msg["buffers"] = [memoryview(f.buffer if hasattr(f, "buffer") else f) for f in rest[5:]]
+    return idents, msg
