@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from jup.core.errors import (ConfigError, FrontendError, JupError, KernelDied, KernelError,
                              KernelTimeout, MalformedMessage, NoSuchKernel, PluginError,
-                             ProtocolError, ReplayError, SignatureError)
+                             ProtocolError, ReplayError, SignatureError, UsageError)
 from jup.core.hookspecs import hookimpl
 from jup.core.specs import (Branding, FormatterSpec, FrontendSpec, KernelSpecInfo, LauncherSpec,
                             MagicSpec, SubcommandSpec)
@@ -19,5 +19,5 @@ __all__ = [
     "Branding", "ConfigError", "FormatterSpec", "FrontendError", "FrontendSpec", "JupError",
     "KernelDied", "KernelError", "KernelSpecInfo", "KernelTimeout", "LauncherSpec", "MagicSpec",
     "MalformedMessage", "NoSuchKernel", "PluginError", "ProtocolError", "ReplayError",
-    "SignatureError", "SubcommandSpec", "hookimpl", "__version__",
+    "SignatureError", "SubcommandSpec", "UsageError", "hookimpl", "__version__",
 ]

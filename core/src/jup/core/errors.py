@@ -11,7 +11,8 @@
     │   ├── NoSuchKernel       no kernelspec or kernel plugin by that name
     │   ├── KernelDied         the kernel process ended; says why and during which cell
     │   └── KernelTimeout      the kernel did not answer in time
-    └── FrontendError          unknown frontend name
+    ├── FrontendError          unknown frontend name
+    └── UsageError             a magic called with bad arguments: shown as `UsageError: ...`, no traceback
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ class KernelTimeout(KernelError):
 
 class FrontendError(JupError):
     """A frontend could not be found or started."""
+
+
+class UsageError(JupError):
+    """A magic (or similar command) was called with bad arguments. Kernels print it as
+    `UsageError: <message>` on stderr, without a traceback: the message says what to type instead."""
 
 
 def describe_exit(returncode: int | None, oom: bool = False) -> str:
