@@ -1,0 +1,192 @@
+"""Where the shell's kernel comes from: in-process Python, a kernel started by name, or an existing one.
+
+jup.core's manager and client are used when installed; otherwise jupyter_client drives the kernel,
+so the shell works with any Jupyter kernelspec either way. Both sit behind `KernelBridge`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jup.core.errors import ConfigError, KernelError, NoSuchKernel
+from jup.terminal.bridge import KernelBridge, maybe_await
+
+DEFAULT_KERNEL = "python"
+
+
+def _core_manager() -> Any:
+    """jup.core.manager if it is installed, else None."""
+    try:
+        import jup.core.manager as m
+    except ImportError:
+        return None
+    return m if hasattr(m, "KernelManager") else None
+
+
+# ---- jup.core ------------------------------------------------------------------------------------
+
+class CoreHandle:
+    """A kernel process run by jup.core's KernelManager (or its in-process variant)."""
+
+    def __init__(self, km: Any, name: str):
+        self.km, self.name = km, name
+
+    async def interrupt(self) -> None:
+        await maybe_await(self.km.interrupt())
+
+    async def restart(self) -> None:
+        await maybe_await(self.km.restart())
+
+    async def shutdown(self) -> None:
+        await maybe_await(self.km.shutdown())
+
+    def returncode(self) -> int | None:
+        for attr in ("returncode", "exit_code"):
+            value = getattr(self.km, attr, None)
+            if callable(value):
+                value = value()
+            if value is not None:
+                return value
+        return None
+
+    def can_restart(self) -> bool:
+        return True
+
+
+async def _open_core(m: Any, name: str | None) -> KernelBridge:
+    if name is None and hasattr(m, "InProcessKernelManager"):
+        km = m.InProcessKernelManager(DEFAULT_KERNEL)
+        label = DEFAULT_KERNEL
+    else:
+        label = name or DEFAULT_KERNEL
+        km = m.KernelManager(label)
+    await maybe_await(km.start())
+    client = km.client()
+    start = getattr(client, "start_channels", None)
+    if start:
+        await maybe_await(start())
+    sync_client = None
+    blocking = getattr(km, "blocking_client", None)
+    if blocking is not None:
+        try:
+            sync_client = blocking()
+            sync_start = getattr(sync_client, "start_channels", None)
+            if sync_start:
+                sync_start()
+        except Exception:
+            sync_client = None
+    return KernelBridge(client, CoreHandle(km, label), sync_client=sync_client)
+
+
+# ---- jupyter_client -------------------------------------------------------------------------------
+
+class JupyterClientHandle:
+    """A kernel process run by jupyter_client's AsyncKernelManager."""
+
+    def __init__(self, km: Any, name: str):
+        self.km, self.name = km, name
+
+    async def interrupt(self) -> None:
+        await self.km.interrupt_kernel()
+
+    async def restart(self) -> None:
+        await self.km.restart_kernel(now=True)
+
+    async def shutdown(self) -> None:
+        await self.km.shutdown_kernel(now=False)
+
+    def returncode(self) -> int | None:
+        prov = getattr(self.km, "provisioner", None)
+        proc = getattr(prov, "process", None)
+        return proc.poll() if proc is not None else None
+
+    def can_restart(self) -> bool:
+        return True
+
+
+class AttachedHandle:
+    """A kernel someone else started (`--existing`): we can interrupt it by message, not restart it."""
+
+    def __init__(self, client: Any, name: str):
+        self.client, self.name = client, name
+
+    async def interrupt(self) -> None:
+        msg = self.client.session.msg("interrupt_request", {})
+        self.client.control_channel.send(msg)
+
+    async def restart(self) -> None:
+        raise KernelError("This kernel was started elsewhere (--existing); restart it where it runs.")
+
+    async def shutdown(self) -> None:
+        return None
+
+    def returncode(self) -> int | None:
+        return None
+
+    def can_restart(self) -> bool:
+        return False
+
+
+def _spec_names() -> list[str]:
+    from jupyter_client.kernelspec import KernelSpecManager
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+async def _open_jupyter_client(name: str | None) -> KernelBridge:
+    try:
+        from jupyter_client.kernelspec import NoSuchKernel as JCNoSuchKernel
+        from jupyter_client.manager import AsyncKernelManager
+    except ImportError:
+        raise KernelError("No kernel manager is installed: install jup-core with its manager, or "
+                          "`pip install jupyter_client`.") from None
+    if name is None:
+        names = _spec_names()
+        name = DEFAULT_KERNEL if DEFAULT_KERNEL in names else "python3"
+    km = AsyncKernelManager(kernel_name=name)
+    try:
+        await km.start_kernel()
+    except JCNoSuchKernel:
+        raise NoSuchKernel(f"No kernel named {name!r}. Installed kernels: {', '.join(_spec_names()) or 'none'}; "
+                           "install one with `python -m ipykernel install --user` or pick another.") from None
+    client = km.client()
+    client.start_channels()
+    sync_client = km.blocking_client()
+    sync_client.start_channels()
+    return KernelBridge(client, JupyterClientHandle(km, name), sync_client=sync_client)
+
+
+async def _attach(connection_file: str | None) -> KernelBridge:
+    from jup.core.protocol.connection import find_connection_file
+    path = find_connection_file(connection_file or None)
+    try:
+        from jupyter_client.asynchronous import AsyncKernelClient
+        from jupyter_client.blocking import BlockingKernelClient
+    except ImportError:
+        raise KernelError("Attaching needs a kernel client: install jup-core's client or jupyter_client.") from None
+    client = AsyncKernelClient(connection_file=str(path))
+    try:
+        client.load_connection_file()
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"Connection file {path} could not be read ({e}); pass another with --existing FILE.") from None
+    client.start_channels()
+    sync_client = BlockingKernelClient(connection_file=str(path))
+    sync_client.load_connection_file()
+    sync_client.start_channels()
+    return KernelBridge(client, AttachedHandle(client, path.name), sync_client=sync_client)
+
+
+async def open_kernel(name: str | None = None, existing: str | None = None, attach: bool = False,
+                      timeout: float = 60.0) -> KernelBridge:
+    """A started, ready bridge: attach if asked, else start `name` (default: Python in-process)."""
+    if attach:
+        bridge = await _attach(existing)
+        await bridge.start(timeout=10.0)
+        return bridge
+    m = _core_manager()
+    bridge = await (_open_core(m, name) if m is not None else _open_jupyter_client(name))
+    try:
+        await bridge.start(timeout=timeout)
+    except BaseException:
+        await bridge.close(shutdown=True)
+        raise
+    return bridge

@@ -1,0 +1,294 @@
+"""The interactive loop: prompt, run the cell on the kernel while its output streams, repeat.
+
+prompt_toolkit runs in async mode on the same loop as the kernel client, so output is written as it
+arrives and Ctrl-C during a cell interrupts the kernel (a second one offers a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.enums import EditingMode
+from prompt_toolkit.layout.processors import HighlightMatchingBracketProcessor
+from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.shortcuts import CompleteStyle
+
+from jup.core.errors import ConfigError, JupError, KernelDied
+from jup.terminal import __version__
+from jup.terminal.bridge import KernelBridge
+from jup.terminal.completion import KernelCompleter, calltip_from_inspect, kernel_history
+from jup.terminal.keys import build_key_bindings
+from jup.terminal.render import Renderer, color_wanted, detect_image_protocol, strip_ansi
+from jup.terminal.settings import TerminalShell
+
+EXIT_WORDS = {"exit", "quit", "exit()", "quit()"}
+_LEXER_ALIASES = {"ipython3": "python3", "ipython2": "python2", "ipython": "python"}
+
+
+def _branding() -> Any:
+    """The organisation's Branding from the `jup_branding` hook, or jup's own."""
+    from jup.core.specs import Branding
+    try:
+        from jup.core.plugins import get_plugin_manager  # type: ignore[import-not-found]
+        pm = get_plugin_manager()
+        result = pm.call("jup_branding") if hasattr(pm, "call") else pm.hook.jup_branding()
+        if isinstance(result, list):
+            result = next((r for r in result if r is not None), None)
+        if result is not None:
+            return result
+    except Exception:
+        pass
+    return Branding()
+
+
+def make_lexer(language_info: dict) -> Any:
+    """A prompt_toolkit lexer from the kernel's pygments lexer name, or None if pygments lacks it."""
+    from prompt_toolkit.lexers import PygmentsLexer
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+    name = language_info.get("pygments_lexer") or language_info.get("name") or ""
+    name = _LEXER_ALIASES.get(name, name)
+    try:
+        cls = type(get_lexer_by_name(name))
+    except ClassNotFound:
+        return None
+    return PygmentsLexer(cls)
+
+
+def make_style(settings: TerminalShell) -> Any:
+    """The pygments style named in config, plus the prompt colours."""
+    from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
+    from pygments.styles import get_all_styles, get_style_by_name
+    from pygments.util import ClassNotFound
+    try:
+        base = style_from_pygments_cls(get_style_by_name(settings.highlighting_style))
+    except ClassNotFound:
+        raise ConfigError(f"TerminalShell.highlighting_style {settings.highlighting_style!r} is not a pygments "
+                          f"style; pick one of: {', '.join(sorted(get_all_styles()))}.") from None
+    return merge_styles([base, Style.from_dict({
+        "prompt.in": settings.color_prompt_in, "prompt.cont": settings.color_prompt_in,
+        "bottom-toolbar": "noreverse bg:ansibrightblack fg:ansiwhite",
+    })])
+
+
+class Shell:
+    """One interactive session on one kernel."""
+
+    def __init__(self, bridge: KernelBridge, settings: TerminalShell):
+        self.bridge = bridge
+        self.settings = settings
+        self.language = bridge.language_info.get("name", "")
+        self.execution_count = 1
+        self.toolbar_text = ""
+        self.next_input = ""
+        self.session: PromptSession | None = None
+        self.color = color_wanted(sys.stdout)
+        protocol = settings.image_protocol
+        self.renderer = Renderer(color=self.color,
+                                 image_protocol=detect_image_protocol() if protocol == "auto" else
+                                 (None if protocol == "file" else protocol),
+                                 out_prompt=lambda n: settings.prompt_out.format(n=n))
+        self._exit_status = 0
+
+    # ---- pieces the key bindings use -------------------------------------------------------------
+
+    def current_line_prefix_is_blank(self) -> bool:
+        if self.session is None:
+            return False
+        return not self.session.default_buffer.document.current_line_before_cursor.strip()
+
+    def request_calltip(self, code: str, pos: int) -> None:
+        """Ask the kernel for the signature of the call being opened; show it in the toolbar."""
+        app = self.session.app if self.session else None
+        if app is None:
+            return
+
+        async def fetch() -> None:
+            try:
+                reply = await self.bridge.inspect(code, pos, 0)
+            except JupError:
+                return
+            self.toolbar_text = calltip_from_inspect(reply)
+            app.invalidate()
+
+        app.create_background_task(fetch())
+
+    def _toolbar(self) -> Any:
+        return self.toolbar_text or None
+
+    # ---- prompts ---------------------------------------------------------------------------------
+
+    def banner(self) -> str:
+        brand = _branding()
+        ki = self.bridge.kernel_info
+        li = self.bridge.language_info
+        impl = " ".join(x for x in (ki.get("implementation", ""), ki.get("implementation_version", "")) if x)
+        lang = " ".join(x for x in (li.get("name", "?"), li.get("version", "")) if x)
+        lines = [f"{brand.name} terminal {__version__} · kernel {self.bridge.handle.name} ({impl}) · {lang}"]
+        if brand.banner:
+            lines.append(brand.banner.strip())
+        lines.append("Tab completes, `(` shows the signature, Ctrl-C interrupts, Ctrl-D exits.")
+        return "\n".join(lines) + "\n"
+
+    def _prompt(self) -> list:
+        return [("class:prompt.in", self.settings.prompt_in.format(n=self.execution_count))]
+
+    def _continuation(self, width: int, line_number: int, is_soft_wrap: bool) -> list:
+        return [("class:prompt.cont", self.settings.prompt_cont.rjust(width))]
+
+    def _make_session(self, history: list[str]) -> PromptSession:
+        s = self.settings
+        return PromptSession(
+            history=kernel_history(history), multiline=True, key_bindings=build_key_bindings(self),
+            lexer=make_lexer(self.bridge.language_info) if s.highlight else None,
+            style=make_style(s), include_default_pygments_style=False,
+            completer=KernelCompleter(self.bridge), complete_while_typing=False,
+            complete_style=CompleteStyle.COLUMN,
+            auto_suggest=AutoSuggestFromHistory() if s.autosuggest else None,
+            enable_history_search=True, prompt_continuation=self._continuation,
+            input_processors=[HighlightMatchingBracketProcessor(chars="[](){}")],
+            bottom_toolbar=self._toolbar,
+            editing_mode=EditingMode.VI if s.editing_mode == "vi" else EditingMode.EMACS,
+            color_depth=None if self.color else ColorDepth.DEPTH_1_BIT,
+            enable_open_in_editor=True, mouse_support=False,
+        )
+
+    async def _ask(self, question: str, default: bool) -> bool:
+        """A yes/no question on its own prompt; Ctrl-C or Ctrl-D means no."""
+        try:
+            answer = await PromptSession().prompt_async(question)
+        except (KeyboardInterrupt, EOFError):
+            return False
+        answer = answer.strip().lower()
+        return default if not answer else answer.startswith("y")
+
+    async def _input(self, prompt: str, password: bool) -> str:
+        """The kernel's input()/getpass() answered on a fresh prompt."""
+        self.renderer.at_line_start = True
+        return await PromptSession().prompt_async(prompt, is_password=password)
+
+    # ---- the loop --------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Prompt and run cells until the person exits; returns the exit status."""
+        if self.settings.banner:
+            self.renderer.write(self.banner() + "\n")
+        history = await self.bridge.history_tail(self.settings.history_length)
+        self.session = self._make_session(history)
+        while True:
+            self.toolbar_text = ""
+            try:
+                text = await self.session.prompt_async(self._prompt, default=self.next_input)
+            except KeyboardInterrupt:
+                self.next_input = ""
+                continue
+            except EOFError:
+                if not self.settings.confirm_exit or await self._ask("Do you really want to exit ([y]/n)? ", True):
+                    return self._exit_status
+                continue
+            self.next_input = ""
+            if text.strip() in EXIT_WORDS:
+                return self._exit_status
+            if not text.strip():
+                continue
+            if not await self.run_cell(text):
+                return self._exit_status
+
+    async def run_cell(self, code: str) -> bool:
+        """Run one cell; Ctrl-C interrupts it. Returns False when the shell should exit."""
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self.bridge.execute(code.rstrip(), self.renderer, self._input))
+        restart_wanted = asyncio.Event()
+        presses = 0
+
+        def on_sigint() -> None:
+            nonlocal presses
+            presses += 1
+            if presses == 1:
+                loop.create_task(self._interrupt())
+            else:
+                restart_wanted.set()
+
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        try:
+            while True:
+                waiter = loop.create_task(restart_wanted.wait())
+                done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if task in done:
+                    break
+                restart_wanted.clear()
+                presses = 1
+                self.renderer.ensure_newline()
+                if await self._ask("The kernel is still busy after the interrupt. Restart it? [y/N] ", False):
+                    task.cancel()
+                    return await self._restart("Restarting the kernel at your request.")
+            try:
+                reply = task.result()
+            except KernelDied as e:
+                return await self._on_death(e)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+        self._after(reply)
+        return self._keep_going
+
+    async def _interrupt(self) -> None:
+        try:
+            await self.bridge.interrupt()
+        except JupError as e:
+            self.renderer.write(f"\n{e}\n", sys.stderr)
+
+    def _after(self, reply: dict) -> None:
+        self._keep_going = True
+        if reply.get("execution_count"):
+            self.execution_count = int(reply["execution_count"]) + 1
+        for payload in reply.get("payload") or []:
+            source = payload.get("source")
+            if source == "page":
+                self._page(payload.get("data", {}))
+            elif source == "set_next_input" and not payload.get("replace"):
+                self.next_input = payload.get("text", "")
+            elif source == "ask_exit":
+                self._keep_going = False
+        self.renderer.ensure_newline()
+        self.renderer.write("\n")
+
+    _keep_going = True
+
+    def _page(self, data: dict) -> None:
+        """Show help text (`obj?`) in the pager ($PAGER, else less/more) the way pydoc does."""
+        import pydoc
+        text = data.get("text/plain") or ""
+        if not self.color:
+            text = strip_ansi(text)
+        self.renderer.ensure_newline()
+        pydoc.pager(text)
+
+    async def _on_death(self, died: KernelDied) -> bool:
+        self.renderer.ensure_newline()
+        message = str(died)
+        self.renderer.write((f"\x1b[31m{message}\x1b[0m\n" if self.color else message + "\n"), sys.stderr)
+        if not self.bridge.handle.can_restart():
+            self._exit_status = 1
+            return False
+        if await self._ask("Restart the kernel? [Y/n] ", True):
+            return await self._restart("Restarting the kernel.")
+        self._exit_status = 1
+        return False
+
+    async def _restart(self, note: str) -> bool:
+        self.renderer.write(note + "\n")
+        try:
+            await self.bridge.restart()
+        except JupError as e:
+            self.renderer.write(f"{e}\n", sys.stderr)
+            self._exit_status = 1
+            return False
+        self.execution_count = 1
+        self.renderer.write("Kernel restarted; your input history is kept.\n\n")
+        return True
