@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from jup.core.errors import UsageError
 from jup.python import transform as _transform
 from jup.python.display.formatter import DisplayFormatter
 from jup.python.publisher import PrintPublisher, publisher_error
@@ -35,10 +36,6 @@ _current: Shell | None = None
 def current() -> Shell | None:
     """The shell running in this process, if any (what `get_ipython()` returns)."""
     return _current
-
-
-class UsageError(Exception):
-    """A magic was called wrongly; shown as one line, without a traceback."""
 
 
 @dataclass
@@ -501,9 +498,7 @@ class Shell:
         """Run a shell command, its output going to the cell; returns the exit code."""
         from jup.python import system as _system
         cmd = self.var_expand(cmd, 1)
-        code = _system.system(cmd)
-        self.user_ns["_exit_code"] = code
-        return code
+        return _system.system(self, cmd)
 
     system_raw = system
     system_piped = system
@@ -512,7 +507,7 @@ class Shell:
         """Run a shell command and return its output lines (an SList with .s, .n, .grep)."""
         from jup.python import system as _system
         cmd = self.var_expand(cmd, depth + 1)
-        out = _system.getoutput(cmd)
+        out = _system.getoutput(self, cmd)
         return out if split else getattr(out, "n", out)
 
     def var_expand(self, text: str, depth: int = 0) -> str:

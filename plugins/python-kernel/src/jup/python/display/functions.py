@@ -23,7 +23,7 @@ def publish_display_data(data: dict, metadata: dict | None = None, transient: di
         if text is not None:
             print(text)
         return
-    shell.display_pub.publish(data, metadata or {}, transient or {}, update)
+    shell.display_pub.publish(data, metadata or {}, transient=transient or {}, update=update)
 
 
 def _new_id() -> str:
