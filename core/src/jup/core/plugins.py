@@ -172,14 +172,14 @@ class PluginHost:
             return rec
         unknown = [h for h in self.pm.get_hookcallers(obj) or [] if not h.has_spec()]
         if unknown:
-            self.pm.unregister(obj, name=name)
             parts = []
             for hook in unknown:
                 funcs = ", ".join(f"{getattr(i.function, '__module__', '?')}.{i.function.__name__}"
                                   for i in hook.get_hookimpls() if i.plugin_name == name)
                 guess = difflib.get_close_matches(hook.name, _spec_names(), n=1)
                 hint = f" (did you mean {guess[0]}?)" if guess else ""
-                parts.append(f"{hook.name} in {funcs} is not a jup hook{hint}")
+                parts.append(f"{hook.name} (function {funcs}) is not a jup hook{hint}")
+            self.pm.unregister(obj, name=name)
             self._fail(name, "; ".join(parts))
             return rec
         rec.hooks = sorted(h.name for h in self.pm.get_hookcallers(obj) or [])
