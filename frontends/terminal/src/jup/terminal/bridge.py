@@ -175,7 +175,11 @@ class KernelBridge:
             await asyncio.sleep(self._death_poll)  # polling the process, not synchronising a test
 
     def _mark_dead(self, code: int) -> None:
-        self.died = KernelDied(code, cell=self._running_code, kernel_name=f"{self.handle.name} kernel")
+        self.mark_dead(KernelDied(code, cell=self._running_code, kernel_name=f"{self.handle.name} kernel"))
+
+    def mark_dead(self, died: KernelDied) -> None:
+        """The kernel process ended (the manager says why): fail whatever waits on it."""
+        self.died = died
         for fut in list(self._replies.values()):
             if not fut.done():
                 fut.set_exception(self.died)
@@ -197,7 +201,7 @@ class KernelBridge:
         self._replies[msg_id] = fut
         try:
             reply = await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._replies.pop(msg_id, None)
             self._check_dead()
             raise KernelTimeout(f"The kernel did not answer {method} within {timeout} s.") from None
@@ -219,7 +223,7 @@ class KernelBridge:
             if not idle.is_set():  # output sent before the reply may still be in flight
                 try:
                     await asyncio.wait_for(idle.wait(), 2.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             return reply["content"]
         finally:

@@ -90,8 +90,9 @@ async def _amain(args: argparse.Namespace, overrides: list[str]) -> int:
         if args.style:
             overrides.append(f"--TerminalShell.highlighting_style={args.style}")
         settings = load_settings(overrides)
-    elif overrides:
-        print(f"jup terminal: {overrides[0]!r} only applies to the interactive shell; ignored.", file=sys.stderr)
+    elif overrides:  # checked, so a typo is not silently ignored, though only the shell uses them
+        from jup.terminal.settings import load_settings
+        load_settings(overrides)
 
     try:
         bridge = await open_kernel(args.kernel, args.existing, attach=args.existing is not None)

@@ -6,10 +6,12 @@ so the shell works with any Jupyter kernelspec either way. Both sit behind `Kern
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from typing import Any
 
-from jup.core.errors import ConfigError, KernelError, NoSuchKernel
-from jup.terminal.bridge import KernelBridge, maybe_await
+from jup.core.errors import ConfigError, JupError, KernelError, NoSuchKernel
+from jup.terminal.bridge import KernelBridge
 
 DEFAULT_KERNEL = "python"
 
@@ -26,27 +28,69 @@ def _core_manager() -> Any:
 # ---- jup.core ------------------------------------------------------------------------------------
 
 class CoreHandle:
-    """A kernel process run by jup.core's KernelManager (or its in-process variant)."""
+    """A kernel process run by jup.core's KernelManager; its death events reach the bridge."""
 
     def __init__(self, km: Any, name: str):
         self.km, self.name = km, name
+        self.bridge: KernelBridge | None = None
+        km.on_event(self._on_event)
+
+    def _on_event(self, event: Any) -> None:
+        if event.name == "died" and self.bridge is not None and event.error is not None:
+            self.bridge.mark_dead(event.error)
 
     async def interrupt(self) -> None:
-        await maybe_await(self.km.interrupt())
+        reply = await self.km.interrupt()
+        if isinstance(reply, dict) and reply.get("status") == "error":
+            raise KernelError(reply.get("evalue") or "The kernel could not be interrupted; restart it.")
 
     async def restart(self) -> None:
-        await maybe_await(self.km.restart())
+        await self.km.restart(now=True)
 
     async def shutdown(self) -> None:
-        await maybe_await(self.km.shutdown())
+        await self.km.shutdown()
 
     def returncode(self) -> int | None:
-        for attr in ("returncode", "exit_code"):
-            value = getattr(self.km, attr, None)
-            if callable(value):
-                value = value()
-            if value is not None:
-                return value
+        return None  # the manager says when and why through its "died" event
+
+    def can_restart(self) -> bool:
+        return True
+
+
+class InProcessHandle:
+    """The Python kernel inside this process: requests are served on this thread between awaits."""
+
+    in_process = True
+
+    def __init__(self, km: Any, name: str):
+        self.km, self.name = km, name
+        self._pump_task: asyncio.Task | None = None
+
+    def start_pumping(self) -> None:
+        self._pump_task = asyncio.get_running_loop().create_task(self._pump())
+
+    async def _pump(self) -> None:
+        idle = 0.001
+        while self.km.is_alive():
+            try:
+                busy = self.km.pump(0)
+            except KeyboardInterrupt:  # Ctrl-C while user code ran here: the kernel reports it
+                busy = True
+            idle = 0.001 if busy else min(idle * 2, 0.02)
+            await asyncio.sleep(idle)  # yield to the client; short while busy, longer when idle
+
+    async def interrupt(self) -> None:
+        return None  # SIGINT reaches the user's code directly, it runs on this thread
+
+    async def restart(self) -> None:
+        self.km.restart()
+
+    async def shutdown(self) -> None:
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+        self.km.shutdown()
+
+    def returncode(self) -> int | None:
         return None
 
     def can_restart(self) -> bool:
@@ -54,28 +98,44 @@ class CoreHandle:
 
 
 async def _open_core(m: Any, name: str | None) -> KernelBridge:
-    if name is None and hasattr(m, "InProcessKernelManager"):
-        km = m.InProcessKernelManager(DEFAULT_KERNEL)
-        label = DEFAULT_KERNEL
-    else:
-        label = name or DEFAULT_KERNEL
-        km = m.KernelManager(label)
-    await maybe_await(km.start())
-    client = km.client()
-    start = getattr(client, "start_channels", None)
-    if start:
-        await maybe_await(start())
-    sync_client = None
-    blocking = getattr(km, "blocking_client", None)
-    if blocking is not None:
+    """A kernel through jup.core: in-process Python by default, else a process per kernelspec."""
+    if name is None:
         try:
-            sync_client = blocking()
-            sync_start = getattr(sync_client, "start_channels", None)
-            if sync_start:
-                sync_start()
-        except Exception:
-            sync_client = None
-    return KernelBridge(client, CoreHandle(km, label), sync_client=sync_client)
+            km = m.InProcessKernelManager(DEFAULT_KERNEL)
+            km.start()
+        except JupError as e:
+            fallback = _fallback_kernel(m)
+            print(f"jup terminal: the in-process Python kernel is not available ({e}); "
+                  f"using the {fallback!r} kernel instead.", file=sys.stderr)
+            return await _open_core(m, fallback)
+        handle = InProcessHandle(km, DEFAULT_KERNEL)
+        client = km.async_client()
+        client.start_channels()
+        handle.start_pumping()
+        return KernelBridge(client, handle, sync_client=None)
+    km = m.KernelManager(name, autorestart=False)
+    await km.start()
+    handle = CoreHandle(km, name)
+    client = km.client()
+    client.start_channels()
+    sync_client = km.blocking_client()
+    sync_client.start_channels()
+    bridge = KernelBridge(client, handle, sync_client=sync_client)
+    handle.bridge = bridge
+    return bridge
+
+
+def _fallback_kernel(m: Any) -> str:
+    """The kernel to use when the in-process one is missing: ours as a process, else ipykernel."""
+    try:
+        from jup.core.kernelspec import find_kernel_specs
+        names = set(find_kernel_specs())
+    except Exception:
+        names = set()
+    import importlib.util
+    if DEFAULT_KERNEL in names and importlib.util.find_spec("jup.python.__main__") is not None:
+        return DEFAULT_KERNEL
+    return "python3" if "python3" in names else DEFAULT_KERNEL
 
 
 # ---- jupyter_client -------------------------------------------------------------------------------

@@ -37,23 +37,20 @@ class TerminalShell(Configurable):
 
 
 def _file_config() -> Config:
-    """The TerminalShell section of the user's config files (core's loader when it has one)."""
+    """The user's layered config (jup.core.config), or just the user's files if core lacks a loader."""
     try:
-        from jup.core.config import load_config  # type: ignore[import-not-found]
+        from jup.core.config import get_config, register_configurable
     except ImportError:
-        load_config = None
-    if load_config is not None:
-        try:
-            return load_config()
-        except ConfigError:
-            raise
-        except Exception:
-            pass
+        get_config = register_configurable = None
+    if get_config is not None:
+        register_configurable(TerminalShell)
+        return Config(get_config())
     from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
     from jup.core.paths import jup_config_dir
     cfg = Config()
     folder = jup_config_dir()
-    for name, loader in (("jup_config.json", JSONFileConfigLoader), ("jup_config.py", PyFileConfigLoader)):
+    for name, loader in (("jup_config.py", PyFileConfigLoader), ("jup_config.json", JSONFileConfigLoader)):
         path = os.path.join(folder, name)
         if os.path.isfile(path):
             try:

@@ -34,11 +34,8 @@ def _branding() -> Any:
     """The organisation's Branding from the `jup_branding` hook, or jup's own."""
     from jup.core.specs import Branding
     try:
-        from jup.core.plugins import get_plugin_manager  # type: ignore[import-not-found]
-        pm = get_plugin_manager()
-        result = pm.call("jup_branding") if hasattr(pm, "call") else pm.hook.jup_branding()
-        if isinstance(result, list):
-            result = next((r for r in result if r is not None), None)
+        from jup.core.plugins import get_plugin_manager
+        result = get_plugin_manager().call_first("jup_branding")
         if result is not None:
             return result
     except Exception:
@@ -214,7 +211,9 @@ class Shell:
             else:
                 restart_wanted.set()
 
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        in_process = getattr(self.bridge.handle, "in_process", False)
+        if not in_process:  # in-process code runs on this thread: Ctrl-C raises right there
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
         try:
             while True:
                 waiter = loop.create_task(restart_wanted.wait())
@@ -233,7 +232,8 @@ class Shell:
             except KernelDied as e:
                 return await self._on_death(e)
         finally:
-            loop.remove_signal_handler(signal.SIGINT)
+            if not in_process:
+                loop.remove_signal_handler(signal.SIGINT)
         self._after(reply)
         return self._keep_going
 

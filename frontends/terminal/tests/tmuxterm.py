@@ -1,0 +1,74 @@
+"""Drive a program in a real tmux pane the way a person would: type keys, read the screen.
+
+Every wait polls the screen until the text shows up or a deadline passes (no fixed sleeps).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import time
+import uuid
+
+
+class Screen:
+    """One detached tmux session running one command in an 100x40 pane."""
+
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None,
+                 width: int = 100, height: int = 40):
+        self.name = f"jupterm-{uuid.uuid4().hex[:8]}"
+        self.socket = f"jupterm-{os.getpid()}"
+        full_env = {**os.environ, **(env or {})}
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+        unset = "unset NO_COLOR; " if "NO_COLOR" not in (env or {}) else ""
+        cmd = f"{unset}env {exports} {shlex.join(argv)}; echo __EXIT__$?; sleep 30"
+        self._tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+                   "-c", cwd or os.getcwd(), "bash", "--norc", "--noprofile", "-c", cmd, env=full_env)
+
+    def _tmux(self, *args: str, env: dict | None = None) -> str:
+        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                             env=env, timeout=10)
+        return out.stdout
+
+    def type(self, text: str) -> None:
+        """Type literal text (no Enter)."""
+        self._tmux("send-keys", "-t", self.name, "-l", text)
+
+    def press(self, *keys: str) -> None:
+        """Press named keys: Enter, Tab, Up, C-c, C-d, C-r, Escape, Right..."""
+        for k in keys:
+            self._tmux("send-keys", "-t", self.name, k)
+
+    def line(self, text: str) -> None:
+        self.type(text)
+        self.press("Enter")
+
+    def text(self, escapes: bool = False) -> str:
+        """The whole pane plus scrollback, as plain text (or with colour escapes)."""
+        args = ["capture-pane", "-p", "-J", "-S", "-200", "-t", self.name]
+        if escapes:
+            args.insert(2, "-e")
+        return self._tmux(*args)
+
+    def wait_for(self, pattern: str, timeout: float = 20.0, count: int = 1) -> str:
+        """Wait until `pattern` (a regex) occurs `count` times on screen; return the screen."""
+        rx = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        screen = ""
+        for _ in range(100_000):
+            screen = self.text()
+            if len(rx.findall(screen)) >= count:
+                return screen
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)  # polling interval of the screen, not a synchronisation delay
+        raise AssertionError(f"{pattern!r} (x{count}) did not appear within {timeout} s. Screen:\n{screen}")
+
+    def wait_exit(self, timeout: float = 20.0) -> int:
+        screen = self.wait_for(r"__EXIT__\d+", timeout)
+        return int(re.search(r"__EXIT__(\d+)", screen).group(1))
+
+    def close(self) -> None:
+        self._tmux("kill-session", "-t", self.name)
