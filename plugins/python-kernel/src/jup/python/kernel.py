@@ -1,0 +1,164 @@
+"""`PythonKernel`: the shell on the Jupyter wire. Cells run on the main thread through the shell;
+completion, inspection and history are answered by the shell's helpers on the kernel base's worker
+threads, so they work while a cell runs.
+
+The shell, the IPython compatibility layer and plugins are set up in `kernel_ready`, after the
+sockets are up, so `kernel_info_reply` never waits for them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import platform
+import sys
+from typing import Any
+
+from jup.core.kernelbase import Kernel
+
+__version__ = "0.1.0"
+
+
+class KernelPublisher:
+    """The shell's publisher in a kernel: everything goes to iopub or into the execute_reply."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+
+    def display(self, data: dict, metadata: dict, transient: dict, update: bool) -> None:
+        self.kernel.display(data, metadata, transient, update)
+
+    def stream(self, name: str, text: str) -> None:
+        self.kernel.stream(name, text)
+
+    def clear_output(self, wait: bool) -> None:
+        self.kernel.clear_output(wait)
+
+    def execute_result(self, count: int, data: dict, metadata: dict) -> None:
+        self.kernel.publish("execute_result", {"execution_count": count, "data": data,
+                                               "metadata": metadata})
+
+    def payload(self, payload: dict) -> None:
+        payload = dict(payload)
+        source = payload.pop("source")
+        self.kernel.send_payload(source, **payload)
+
+    def error(self, ename: str, evalue: str, traceback: list[str]) -> None:
+        self.kernel.publish("error", {"ename": ename, "evalue": evalue, "traceback": traceback})
+
+
+class PythonKernel(Kernel):
+    """The `python` kernel."""
+
+    implementation = "jup-python"
+    implementation_version = __version__
+    language_info = {
+        "name": "python", "version": platform.python_version(), "mimetype": "text/x-python",
+        "codemirror_mode": {"name": "ipython", "version": 3}, "pygments_lexer": "ipython3",
+        "nbconvert_exporter": "python", "file_extension": ".py",
+    }
+    banner = f"Python {platform.python_version()} — jup kernel {__version__}"
+    help_links = [{"text": "Python Reference", "url": "https://docs.python.org/3/"}]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._shell = None
+
+    # ---- set-up ---------------------------------------------------------------------------------
+
+    @property
+    def shell(self) -> Any:
+        """The kernel's shell (made on first use)."""
+        if self._shell is None:
+            from jup.python import compat
+            from jup.python.shell import Shell
+            compat.install()
+            shell_cls = type("ZMQInteractiveShell", (Shell,), {
+                "__doc__": "The kernel's shell; named like IPython's so libraries that look for a "
+                           "notebook kernel by class name find one."})
+            user_ns = None
+            if not self.in_process:  # out of process, the user's namespace is `__main__`, so pickle
+                import types  # finds the functions and classes cells define
+                main = types.ModuleType("__main__", "The user's namespace.")
+                sys.modules["__main__"] = main
+                user_ns = main.__dict__
+            self._shell = shell_cls(publisher=KernelPublisher(self), kernel=self, user_ns=user_ns)
+        return self._shell
+
+    def kernel_ready(self) -> None:
+        if not self.in_process:
+            os.environ.setdefault("MPLBACKEND", "module://jup.python.mpl_backend")
+            builtins.input = self._input
+            import getpass
+            getpass.getpass = self._getpass
+        shell = self.shell
+        from jup.python import comm
+        comm.install(self)
+        try:
+            shell.load_plugins()
+            host = shell.plugin_host
+            if host is not None:
+                host.call("jup_kernel_startup", kernel=self)
+        except Exception as e:
+            shell.write_err(f"Plugins failed to start ({type(e).__name__}: {e}); the kernel runs without them.\n")
+
+    def _input(self, prompt: Any = "") -> str:
+        return self.raw_input(str(prompt))
+
+    def _getpass(self, prompt: str = "Password: ", stream: Any = None) -> str:
+        return self.raw_input(str(prompt), password=True)
+
+    # ---- requests -------------------------------------------------------------------------------
+
+    def do_execute(self, code: str, silent: bool, store_history: bool = True,
+                   user_expressions: dict | None = None, allow_stdin: bool = False) -> dict:
+        shell = self.shell
+        shell.execution_count = self.execution_count if store_history else self.execution_count + 1
+        result = shell.run_cell(code, store_history=store_history, silent=silent)
+        if result.success:
+            reply: dict = {"status": "ok"}
+        else:
+            err = shell.last_error or {"ename": type(result.error_in_exec or result.error_before_exec).__name__,
+                                       "evalue": str(result.error_in_exec or result.error_before_exec),
+                                       "traceback": []}
+            reply = {"status": "error", **err}
+        reply["user_expressions"] = self._user_expressions(user_expressions or {})
+        return reply
+
+    def _user_expressions(self, expressions: dict) -> dict:
+        out = {}
+        for name, expr in expressions.items():
+            try:
+                value = self.shell.ev(expr)
+                data, md = self.shell.formatter.format(value)
+                out[name] = {"status": "ok", "data": data, "metadata": md}
+            except Exception as e:
+                out[name] = {"status": "error", "ename": type(e).__name__, "evalue": str(e),
+                             "traceback": []}
+        return out
+
+    def do_complete(self, code: str, cursor_pos: int) -> dict:
+        return self.shell.completer.complete(code, cursor_pos)
+
+    def do_inspect(self, code: str, cursor_pos: int, detail_level: int = 0) -> dict:
+        return self.shell.inspector.inspect(code, cursor_pos, detail_level)
+
+    def do_history(self, hist_access_type: str, output: bool, raw: bool, session: int | None = None,
+                   start: int | None = None, stop: int | None = None, n: int | None = None,
+                   pattern: str | None = None, unique: bool = False) -> dict:
+        return self.shell.history.reply({
+            "hist_access_type": hist_access_type, "output": output, "raw": raw, "session": session or 0,
+            "start": start, "stop": stop, "n": n, "pattern": pattern, "unique": unique})
+
+    def do_is_complete(self, code: str) -> dict:
+        from jup.python.iscomplete import is_complete
+        return is_complete(code)
+
+    def do_shutdown(self, restart: bool) -> dict:
+        shell = self._shell
+        if shell is not None and shell._history is not None:
+            try:
+                shell._history.close(timeout=2.0)
+            except Exception:
+                pass
+        return {"status": "ok", "restart": restart}
