@@ -36,10 +36,17 @@ def _write(stream: Any, text: str) -> None:
         pass
 
 
-def system(shell: Any, cmd: str) -> int:
+def _args(shell_or_cmd: Any, cmd: str | None) -> tuple[Any, str]:
+    """Both `f(shell, cmd)` and `f(cmd)` are accepted (the shell passes itself or not)."""
+    return (None, shell_or_cmd) if cmd is None else (shell_or_cmd, cmd)
+
+
+def system(shell_or_cmd: Any, cmd: str | None = None) -> int:
     """Run `cmd` in a shell, copying its stdout and stderr into `sys.stdout` / `sys.stderr` as they
     arrive, so a long command shows progress in the cell. Returns the exit code (negative: signal)
-    and stores it in the user namespace as `_exit_code`. Ctrl-C / interrupt stops the command."""
+    and, given the shell, stores it in the user namespace as `_exit_code`. Ctrl-C / interrupt stops
+    the command. Call as `system(shell, cmd)` or `system(cmd)`."""
+    shell, cmd = _args(shell_or_cmd, cmd)
     proc = subprocess.Popen(shell_argv(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=(os.name != "nt"))
     decoders = {proc.stdout.fileno(): (codecs.getincrementaldecoder("utf-8")("replace"), "stdout"),
@@ -96,9 +103,10 @@ def _stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def getoutput(shell: Any, cmd: str) -> SList:
+def getoutput(shell_or_cmd: Any, cmd: str | None = None) -> SList:
     """Run `cmd` and return its output (stdout and stderr together, as a terminal shows them) as an
-    SList of lines."""
+    SList of lines. Call as `getoutput(shell, cmd)` or `getoutput(cmd)`."""
+    shell, cmd = _args(shell_or_cmd, cmd)
     proc = subprocess.Popen(shell_argv(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=(os.name != "nt"))
     try:
