@@ -13,6 +13,7 @@ as ``config=`` to receive the user's settings.
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 import importlib
 import json
@@ -185,7 +186,8 @@ def _trait_of(cls: type[Configurable], name: str) -> TraitType | None:
 
 
 def _check_value(origin: str, cls_name: str, name: str, trait: TraitType, value: Any) -> None:
-    probe = value.get_value(trait.default()) if isinstance(value, LazyConfigValue) else value
+    # get_value() caches its result in the lazy value, so probe a copy to keep it mergeable
+    probe = copy.deepcopy(value).get_value(trait.default()) if isinstance(value, LazyConfigValue) else value
     try:
         trait.validate(_PROBE, probe)
     except TraitError:
@@ -253,7 +255,8 @@ def _parse_overrides(items: list[tuple[str, str, str]], known: dict[str, type[Co
                               f"{cls_name}. Its options are: {options}.")
         try:
             if hasattr(trait, "from_string_list"):
-                value = trait.from_string_list(raws)
+                literal = len(raws) == 1 and raws[0].lstrip()[:1] in "[({"
+                value = ast.literal_eval(raws[0]) if literal else trait.from_string_list(raws)
             else:
                 value = trait.from_string(raws[-1])
         except Exception:
@@ -273,7 +276,7 @@ def _filters(layers: list[tuple[str, Config]], origin_override: list[tuple[str, 
     plugins_cls = {"Plugins": Plugins}
     for origin, cfg in layers:
         if "Plugins" in cfg:
-            section = Config({"Plugins": cfg["Plugins"]})
+            section = Config({"Plugins": copy.deepcopy(cfg["Plugins"])})
             validate_config(section, origin, plugins_cls)
             merged.merge(section)
             for key in cfg["Plugins"]:
@@ -338,11 +341,11 @@ def load_config(argv_overrides: Iterable[str] | None = None, *, config_dir: str 
         except ConfigError as exc:
             host.warn(f"{exc} These defaults are skipped.")
             continue
-        merged.merge(layer)
+        merged.merge(copy.deepcopy(layer))
         _record(sources, layer, origin)
     for origin, layer in layers:
         warnings += validate_config(layer, origin, known)
-        merged.merge(layer)
+        merged.merge(copy.deepcopy(layer))
         _record(sources, layer, origin)
     cli = _parse_overrides(overrides, known)
     merged.merge(cli)
@@ -384,7 +387,7 @@ def effective_config(cfg: Config, sources: ConfigSources) -> list[tuple[str, Any
             if cls_name in cfg and name in cfg[cls_name]:
                 value = cfg[cls_name][name]
                 if isinstance(value, LazyConfigValue):
-                    value = value.get_value(trait.default())
+                    value = copy.deepcopy(value).get_value(trait.default())
             rows.append((key, value, sources.source(key)))
     for section, options in cfg.items():
         if section not in known and isinstance(options, dict):

@@ -292,8 +292,11 @@ class PluginHost:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    """An exception's message on one line (pluggy's span several), kept short for a warning."""
+    text = " ".join(str(exc).split())
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return text or type(exc).__name__
 
 
 def _spec_names() -> list[str]:
