@@ -1,0 +1,309 @@
+"""Test doubles for plugin and frontend authors: a small real kernel, and its kernelspec.
+
+`FakeKernel` speaks the real protocol on real sockets and runs Python with `exec`, so tests can make
+it print, ask for input, raise, hang or die (`os._exit(3)`). Run it as a process with
+`python -m jup.core.testing -f CONNECTION_FILE`, or in this process with `in_process()` + `pump()`
+(the in-process contract of `jup.core.manager.inprocess`). It imports only zmq and the protocol.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import secrets
+import signal
+import sys
+import threading
+import traceback
+from typing import Any
+
+import zmq
+
+from jup.core.protocol import messages as m
+from jup.core.protocol.connection import ConnectionInfo
+from jup.core.protocol.session import Session
+
+#: the kernelspec name `fake_kernel_spec()` uses
+FAKE_KERNEL_NAME = "jup-fake"
+
+
+class _Stream:
+    """sys.stdout/stderr replacement that publishes what the cell writes."""
+
+    def __init__(self, kernel: FakeKernel, name: str):
+        self.kernel, self.name = kernel, name
+
+    def write(self, text: str) -> int:
+        if text:
+            self.kernel.publish("stream", m.stream(self.name, text))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class FakeKernel:
+    """A minimal Python kernel: shell on the calling thread, control and heartbeat on threads."""
+
+    implementation = "jup-fake"
+
+    def __init__(self, info: ConnectionInfo | None = None, context: zmq.Context | None = None):
+        self.connection_info = info or ConnectionInfo.allocate()
+        self.context = context or zmq.Context()
+        self.session = Session(self.connection_info.key, self.connection_info.signature_scheme)
+        self.namespace: dict[str, Any] = {"__name__": "__main__"}
+        self.count = 0
+        self.running = False
+        self._iopub_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._parent: dict = {}
+        self._idents: list[bytes] = []
+
+    # ---- sockets ---------------------------------------------------------------------------
+
+    @classmethod
+    def in_process(cls) -> FakeKernel:
+        """A started kernel on inproc:// endpoints, reached by clients sharing `kernel.context`."""
+        info = ConnectionInfo(transport="inproc", ip="jup-fake-" + secrets.token_hex(4))
+        for i, ch in enumerate(("shell", "iopub", "stdin", "control", "hb"), 1):
+            setattr(info, f"{ch}_port", i)
+        kernel = cls(info)
+        kernel.bind()
+        return kernel
+
+    def _url(self, ch: str) -> str:
+        info = self.connection_info
+        if info.transport == "inproc":
+            return f"inproc://{info.ip}-{getattr(info, ch + '_port')}"
+        return info.url(ch)
+
+    def bind(self) -> None:
+        """Bind the five sockets and start the control and heartbeat threads."""
+        ctx = self.context
+        self.shell = ctx.socket(zmq.ROUTER)
+        self.iopub = ctx.socket(zmq.PUB)
+        self.stdin = ctx.socket(zmq.ROUTER)
+        for s, ch in ((self.shell, "shell"), (self.iopub, "iopub"), (self.stdin, "stdin")):
+            s.linger = 0
+            s.bind(self._url(ch))
+        self.running = True
+        ctl = ctx.socket(zmq.ROUTER)
+        ctl.linger = 0
+        ctl.bind(self._url("control"))
+        hb = ctx.socket(zmq.REP)
+        hb.linger = 0
+        hb.bind(self._url("hb"))
+        for target, sock in ((self._serve_control, ctl), (self._serve_hb, hb)):
+            t = threading.Thread(target=target, args=(sock,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def publish(self, msg_type: str, content: dict, parent: dict | None = None) -> None:
+        """Send on iopub (thread-safe) with the current request as parent."""
+        msg = self.session.msg(msg_type, content, parent if parent is not None else self._parent)
+        with self._iopub_lock:
+            self.iopub.send_multipart(self.session.serialize(msg, [msg_type.encode()]))
+
+    # ---- shell, on the caller's thread ------------------------------------------------------
+
+    def pump(self, timeout: float = 0.0) -> bool:
+        """Handle the shell requests that arrive within `timeout` s, running code on this thread;
+        True if one was handled."""
+        if not self.running or not self.shell.poll(int(timeout * 1000)):
+            return False
+        handled = False
+        while self.running and self.shell.poll(0):  # bounded by the queued requests
+            got = self.session.recv(self.shell, zmq.NOBLOCK)
+            if got is None:
+                continue
+            self._handle_shell(*got)
+            handled = True
+        return handled
+
+    def serve_forever(self) -> None:
+        """Serve until a shutdown_request (the process form of this kernel)."""
+        while self.running:
+            try:
+                self.pump(0.1)
+            except KeyboardInterrupt:  # an interrupt while idle: nothing to stop
+                pass
+
+    def _reply(self, idents: list[bytes], parent: dict, msg_type: str, content: dict) -> None:
+        self.session.send(self.shell, msg_type, content, parent, idents)
+
+    def _handle_shell(self, idents: list[bytes], msg: dict) -> None:
+        t, c = msg["msg_type"], msg["content"]
+        self._parent, self._idents = msg, idents
+        self.publish("status", m.status("busy"))
+        try:
+            if t == "execute_request":
+                self._reply(idents, msg, "execute_reply", self._execute(c))
+            elif t == "kernel_info_request":
+                self._reply(idents, msg, "kernel_info_reply", m.kernel_info_reply(
+                    self.implementation, "0.1", {"name": "python", "version": sys.version.split()[0],
+                                                 "mimetype": "text/x-python", "file_extension": ".py"}))
+            elif t == "complete_request":
+                code = c["code"][: c.get("cursor_pos", len(c["code"]))]
+                word = code.split()[-1] if code.split() else ""
+                names = sorted(n for n in list(self.namespace) + dir(__builtins__) if n.startswith(word))
+                pos = len(code)
+                self._reply(idents, msg, "complete_reply", m.complete_reply(names, pos - len(word), pos))
+            elif t == "inspect_request":
+                name = c["code"].strip()
+                found = name in self.namespace
+                data = {"text/plain": repr(self.namespace[name])} if found else {}
+                self._reply(idents, msg, "inspect_reply", m.inspect_reply(found, data))
+            elif t == "is_complete_request":
+                try:
+                    ast.parse(c["code"])
+                    st = "complete"
+                except SyntaxError:
+                    st = "incomplete" if c["code"].rstrip().endswith(":") else "invalid"
+                self._reply(idents, msg, "is_complete_reply", m.is_complete_reply(st, "    "))
+            elif t == "history_request":
+                self._reply(idents, msg, "history_reply", m.history_reply([]))
+            elif t == "comm_info_request":
+                self._reply(idents, msg, "comm_info_reply", m.comm_info_reply({}))
+        finally:
+            self.publish("status", m.status("idle"))
+
+    def _input(self, prompt: str = "") -> str:
+        if not self._parent.get("content", {}).get("allow_stdin", True):
+            raise RuntimeError("input() is not allowed: this frontend does not support stdin.")
+        self.session.send(self.stdin, "input_request", m.input_request(str(prompt)), self._parent,
+                          self._idents)
+        for _ in range(100_000):  # waits for the user; bounded so a lost frontend cannot pin us
+            got = self.session.recv(self.stdin)
+            if got is not None and got[1]["msg_type"] == "input_reply":
+                return got[1]["content"]["value"]
+        raise EOFError("no input_reply")
+
+    def _execute(self, c: dict) -> dict:
+        if not c.get("silent"):
+            self.count += 1
+            self.publish("execute_input", m.execute_input(c["code"], self.count))
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Stream(self, "stdout"), _Stream(self, "stderr")
+        self.namespace["input"] = self._input
+        try:
+            tree = ast.parse(c["code"])
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            exec(compile(tree, "<cell>", "exec"), self.namespace)
+            if last is not None:
+                value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), self.namespace)
+                if value is not None and not c.get("silent"):
+                    self.publish("execute_result", m.execute_result(self.count, {"text/plain": repr(value)}))
+            ue = {k: {"status": "ok", "data": {"text/plain": repr(eval(v, self.namespace))}, "metadata": {}}
+                  for k, v in (c.get("user_expressions") or {}).items()}
+            return m.execute_reply("ok", self.count, ue)
+        except BaseException as e:  # the user's error, reported as the protocol says
+            if isinstance(e, SystemExit):
+                raise
+            tb = traceback.format_exception(type(e), e, e.__traceback__)
+            self.publish("error", m.error(type(e).__name__, str(e), tb))
+            return m.execute_reply("error", self.count, ename=type(e).__name__, evalue=str(e), traceback=tb)
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    # ---- control and heartbeat, on threads -------------------------------------------------
+
+    def _serve_control(self, sock: zmq.Socket) -> None:
+        if self.connection_info.transport != "inproc":
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        while self.running:
+            if not sock.poll(100):
+                continue
+            got = self.session.recv(sock)
+            if got is None:
+                continue
+            idents, msg = got
+            t = msg["msg_type"]
+            if t == "interrupt_request":
+                if self.connection_info.transport == "inproc":  # never signal the host process
+                    content = m.interrupt_reply("error", evalue="an in-process kernel cannot be interrupted")
+                else:  # SIGINT is blocked on this thread, so the main thread gets it
+                    os.kill(os.getpid(), signal.SIGINT)
+                    content = m.interrupt_reply("ok")
+                self.session.send(sock, "interrupt_reply", content, msg, idents)
+            elif t == "shutdown_request":
+                self.session.send(sock, "shutdown_reply", m.shutdown_reply(msg["content"].get("restart", False)),
+                                  msg, idents)
+                self.running = False
+            elif t == "kernel_info_request":
+                self.session.send(sock, "kernel_info_reply", m.kernel_info_reply(
+                    self.implementation, "0.1", {"name": "python"}), msg, idents)
+        sock.close(linger=0)
+
+    def _serve_hb(self, sock: zmq.Socket) -> None:
+        if self.connection_info.transport != "inproc":
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        while self.running:
+            if sock.poll(100):
+                sock.send(sock.recv())
+        sock.close(linger=0)
+
+    def close(self) -> None:
+        """Stop the threads and close the sockets."""
+        self.running = False
+        for t in self._threads:
+            t.join(timeout=2)
+        for s in (self.shell, self.iopub, self.stdin):
+            s.close(linger=0)
+
+
+def fake_kernel_spec(interrupt_mode: str = "signal"):
+    """The kernelspec of `FakeKernel` as a process (in-process factory included)."""
+    from jup.core.kernelspec import KernelSpec
+    return KernelSpec(name=FAKE_KERNEL_NAME, display_name="Fake (jup testing)", language="python",
+                      argv=[sys.executable, "-m", "jup.core.testing", "-f", "{connection_file}"],
+                      interrupt_mode=interrupt_mode, source="plugin",
+                      inprocess_factory="jup.core.testing:FakeKernel.in_process")
+
+
+def _stat(pid: str) -> tuple[int, int, str] | None:
+    """(ppid, pgrp, state) of a process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+        return int(rest[1]), int(rest[2]), rest[0]
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def leftover_processes(pids: list[int]) -> list[tuple[int, str]]:
+    """(pid, state) of every process still around that is one of `pids`, in their process groups,
+    or a zombie child of this process: what a kernel manager must not leave behind (Linux).
+
+    A dead grandchild waiting for init to reap it (state Z, not our child) is not counted: it is
+    gone, and reaping orphans is init's job."""
+    found = []
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        st = _stat(entry)
+        if st is None:
+            continue
+        ppid, pgrp, state = st
+        if state == "Z" and ppid != me:
+            continue
+        if int(entry) in pids or pgrp in pids or (ppid == me and state == "Z"):
+            found.append((int(entry), state))
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m jup.core.testing -f CONNECTION_FILE`: serve until shutdown_request."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 2 or argv[0] != "-f":
+        print("usage: python -m jup.core.testing -f CONNECTION_FILE", file=sys.stderr)
+        return 2
+    kernel = FakeKernel(ConnectionInfo.read(argv[1]))
+    kernel.bind()
+    kernel.serve_forever()
+    kernel.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""A user's kernel process is started, watched, restarted after a crash and stopped, and nothing of it
+(process, zombie, connection file) remains afterwards, whichever way it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from jup.core.errors import KernelDied, KernelError, KernelTimeout, NoSuchKernel
+from jup.core.kernelspec import KernelSpec
+from jup.core.manager import BlockingKernelManager, KernelManager, KernelPool, KernelState, RestartPolicy
+from jup.core.testing import fake_kernel_spec, leftover_processes
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(autouse=True)
+def runtime_dir(tmp_path, monkeypatch):
+    rd = tmp_path / "runtime"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(rd))
+    return rd
+
+
+def conn_files(rd) -> list:
+    return sorted(rd.glob("kernel-*.json")) if rd.exists() else []
+
+
+class Events:
+    """Collects KernelEvents and lets a test wait for one by name, with a deadline."""
+
+    def __init__(self, km: KernelManager):
+        self.seen: list = []
+        self._cond = asyncio.Condition()
+        self._loop = asyncio.get_running_loop()
+        km.on_event(self._on)
+
+    def _on(self, ev) -> None:
+        self.seen.append(ev)
+
+        async def notify():
+            async with self._cond:
+                self._cond.notify_all()
+        self._loop.create_task(notify())
+
+    async def wait(self, name: str, count: int = 1, timeout: float = 20.0):
+        async with asyncio.timeout(timeout):
+            async with self._cond:
+                await self._cond.wait_for(lambda: sum(e.name == name for e in self.seen) >= count)
+        return [e for e in self.seen if e.name == name][count - 1]
+
+
+async def test_start_execute_shutdown_leaves_nothing(runtime_dir):
+    km = KernelManager(fake_kernel_spec())
+    await km.start()
+    pid = km.pid
+    assert km.state is KernelState.RUNNING and km.is_alive()
+    cf = conn_files(runtime_dir)
+    assert len(cf) == 1 and (cf[0].stat().st_mode & 0o777) == 0o600
+    kc = km.client()
+    reply = await kc.execute("6*7", reply=True, timeout=10)
+    assert reply["content"]["status"] == "ok"
+    kc.stop_channels()
+    t0 = time.monotonic()
+    await km.shutdown()
+    assert time.monotonic() - t0 < 3, "a polite shutdown must not wait for the SIGTERM fallback"
+    assert km.state is KernelState.SHUTDOWN and not km.is_alive()
+    assert conn_files(runtime_dir) == []
+    assert leftover_processes([pid]) == []
+
+
+async def test_crash_exit_code_is_reported_and_kernel_restarts(runtime_dir):
+    km = KernelManager(fake_kernel_spec())
+    events = Events(km)
+    await km.start()
+    first = km.pid
+    kc = km.client()
+    await kc.execute("import os; os._exit(3)")
+    ev = await events.wait("restarting")
+    assert isinstance(ev.error, KernelDied) and ev.error.returncode == 3
+    assert "exited with code 3" in str(ev.error)
+    assert "os._exit(3)" in str(ev.error), "the user is told which cell was running"
+    await events.wait("restarted")
+    assert km.pid != first and km.is_alive()
+    reply = await kc.execute("1+1", reply=True, timeout=10)  # same client, same ports
+    assert reply["content"]["status"] == "ok"
+    kc.stop_channels()
+    await km.shutdown()
+    assert conn_files(runtime_dir) == [] and leftover_processes([first, km.pid]) == []
+
+
+async def test_kill_9_is_reported_as_sigkill(runtime_dir):
+    km = KernelManager(fake_kernel_spec())
+    events = Events(km)
+    await km.start()
+    first = km.pid
+    os.kill(first, signal.SIGKILL)
+    ev = await events.wait("restarting")
+    assert ev.error.signal == signal.SIGKILL and "SIGKILL" in str(ev.error)
+    assert "out of memory" not in str(ev.error)
+    await events.wait("restarted")
+    assert leftover_processes([first]) == [], "the killed kernel was reaped (no zombie)"
+    await km.shutdown(now=True)
+    assert conn_files(runtime_dir) == [] and leftover_processes([km.pid]) == []
+
+
+async def test_gives_up_after_too_many_crashes(runtime_dir):
+    km = KernelManager(fake_kernel_spec(), restart_policy=RestartPolicy(max_restarts=2, window=60,
+                                                                        backoff=0.01))
+    events = Events(km)
+    await km.start()
+    pids = []
+    for i in range(3):
+        pids.append(km.pid)
+        kc = km.client()
+        await kc.execute("import os; os._exit(5)")
+        kc.stop_channels()
+        if i < 2:
+            await events.wait("restarted", i + 1)
+    died = await events.wait("died")
+    assert "exited with code 5" in died.message and "not restarted" in died.message
+    assert km.state is KernelState.DEAD
+    assert conn_files(runtime_dir) == [], "a dead kernel leaves no connection file"
+    assert leftover_processes(pids) == []
+    await km.shutdown()
+
+
+async def test_children_of_a_killed_kernel_are_cleaned_up(runtime_dir):
+    km = KernelManager(fake_kernel_spec())
+    events = Events(km)
+    await km.start()
+    kc = km.client()
+    reply = await kc.execute("import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', "
+                             "'import time; time.sleep(60)']); p.pid", reply=True, timeout=10)
+    assert reply["content"]["status"] == "ok"
+    pid = km.pid
+    os.kill(pid, signal.SIGKILL)
+    await events.wait("restarted")
+    assert leftover_processes([pid]) == [], "the kernel's own children die with it"
+    kc.stop_channels()
+    await km.shutdown()
+
+
+async def test_interrupt_by_signal_stops_a_running_cell():
+    km = KernelManager(fake_kernel_spec("signal"))
+    await km.start()
+    kc = km.client()
+    msg_id = await kc.execute("import time; time.sleep(30)")
+    await asyncio.sleep(0.3)  # let the cell start (the interrupt is what is tested)
+    assert await km.interrupt() is None  # SIGINT has no reply to report
+    reply = await kc.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+    kc.stop_channels()
+    await km.shutdown()
+
+
+async def test_interrupt_by_message_returns_the_kernels_answer():
+    km = KernelManager(fake_kernel_spec("message"))
+    await km.start()
+    kc = km.client()
+    await kc.execute("import time; time.sleep(30)")
+    await asyncio.sleep(0.3)
+    answer = await km.interrupt()
+    assert answer["status"] == "ok"
+    reply = await kc.get_shell_msg(timeout=10)
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    kc.stop_channels()
+    await km.shutdown()
+
+
+async def test_restart_keeps_connection_and_forgets_state(runtime_dir):
+    km = KernelManager(fake_kernel_spec())
+    events = Events(km)
+    await km.start()
+    old = km.pid
+    kc = km.client()
+    await kc.execute("x = 1", reply=True, timeout=10)
+    await km.restart()
+    await events.wait("restarted")
+    assert km.pid != old and leftover_processes([old]) == []
+    reply = await kc.execute("x", reply=True, timeout=10)
+    assert reply["content"]["ename"] == "NameError"
+    assert len(conn_files(runtime_dir)) == 1
+    kc.stop_channels()
+    await km.shutdown()
+    assert conn_files(runtime_dir) == []
+
+
+async def test_shutdown_of_a_kernel_that_ignores_the_request(runtime_dir, tmp_path):
+    script = tmp_path / "deaf.py"  # binds nothing, ignores SIGTERM: only SIGKILL stops it
+    script.write_text("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                      "print('ready', flush=True)\ntime.sleep(120)\n")
+    spec = KernelSpec(name="deaf", argv=[sys.executable, str(script), "{connection_file}"])
+    km = KernelManager(spec, shutdown_wait=0.3)
+    await km.start(wait=False)
+    pid = km.pid
+    t0 = time.monotonic()
+    await km.shutdown()
+    assert time.monotonic() - t0 < 10
+    assert leftover_processes([pid]) == [] and conn_files(runtime_dir) == []
+
+
+async def test_kernel_that_dies_during_start_says_so(runtime_dir):
+    spec = KernelSpec(name="broken", argv=[sys.executable, "-c", "import sys; sys.exit(7)", "{connection_file}"])
+    km = KernelManager(spec)
+    with pytest.raises(KernelDied, match="exited with code 7"):
+        await km.start(timeout=20)
+    assert km.state is KernelState.DEAD and conn_files(runtime_dir) == []
+
+
+async def test_kernel_that_never_answers_times_out(runtime_dir, tmp_path):
+    spec = KernelSpec(name="mute", argv=[sys.executable, "-c", "import time; time.sleep(60)", "{connection_file}"])
+    km = KernelManager(spec)
+    with pytest.raises(KernelTimeout, match="did not answer within"):
+        await km.start(timeout=1.0)
+    assert leftover_processes([km.pid]) == [] and conn_files(runtime_dir) == []
+
+
+async def test_bad_names_and_commands_say_what_to_do():
+    with pytest.raises(NoSuchKernel, match="Available:"):
+        KernelManager("no-such-kernel-xyz")
+    km = KernelManager(KernelSpec(name="nothing", argv=["/nonexistent/kernel-binary", "{connection_file}"]))
+    with pytest.raises(FileNotFoundError, match="kernelspec's argv"):
+        await km.start()
+    with pytest.raises(KernelError, match="not running"):
+        await km.interrupt()
+
+
+def test_blocking_manager_full_cycle(runtime_dir):
+    import threading
+    with BlockingKernelManager(fake_kernel_spec()) as km:
+        restarted = threading.Event()
+        km.on_event(lambda ev: restarted.set() if ev.name == "restarted" else None)
+        kc = km.client()
+        assert kc.execute("2**10", reply=True, timeout=10)["content"]["status"] == "ok"
+        first = km.pid
+        os.kill(first, signal.SIGKILL)
+        assert restarted.wait(20), "the blocking manager restarts in the background"
+        assert km.last_death.signal == signal.SIGKILL
+        assert kc.execute("1", reply=True, timeout=10)["content"]["status"] == "ok"
+        kc.stop_channels()
+    assert conn_files(runtime_dir) == [] and leftover_processes([first, km.pid]) == []
+
+
+async def test_warm_pool_hands_over_a_ready_kernel_fast(runtime_dir, tmp_path):
+    pool = KernelPool(fake_kernel_spec(), size=1)
+    await pool.start(wait=True)
+    assert pool.ready == 1
+    t0 = time.perf_counter()
+    km = await pool.take(cwd=str(tmp_path))
+    took = time.perf_counter() - t0
+    kc = km.client()
+    t1 = time.perf_counter()
+    info = await kc.kernel_info(reply=True, timeout=5)
+    first_reply = time.perf_counter() - t1
+    assert info["content"]["status"] == "ok"
+    assert took < 0.05 and first_reply < 0.05, (took, first_reply)
+    reply = await kc.execute("import os; os.getcwd()", reply=True, timeout=5)
+    assert reply["content"]["status"] == "ok"
+    msg = await kc.get_iopub_msg(timeout=5)
+    for _ in range(10):  # find the result among this cell's iopub messages
+        if msg["msg_type"] == "execute_result":
+            break
+        msg = await kc.get_iopub_msg(timeout=5)
+    assert msg["content"]["data"]["text/plain"] == repr(str(tmp_path))
+    async with asyncio.timeout(20):
+        while pool.ready < 1:  # refilled in the background
+            await asyncio.sleep(0.05)
+    pooled_pids = [k.pid for k in pool._ready]
+    kc.stop_channels()
+    await pool.shutdown()
+    await km.shutdown()
+    assert leftover_processes(pooled_pids + [km.pid]) == [] and conn_files(runtime_dir) == []
+    assert not os.path.exists(pool.neutral_dir)
