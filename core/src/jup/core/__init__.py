@@ -6,12 +6,37 @@ Heavy parts are imported lazily so that `import jup.core` stays cheap in a kerne
 
 from __future__ import annotations
 
-from jup.core.errors import (ConfigError, FrontendError, JupError, KernelDied, KernelError,
-                             KernelTimeout, MalformedMessage, NoSuchKernel, PluginError,
-                             ProtocolError, ReplayError, SignatureError, UsageError)
-from jup.core.hookspecs import hookimpl
-from jup.core.specs import (Branding, FormatterSpec, FrontendSpec, KernelSpecInfo, LauncherSpec,
-                            MagicSpec, SubcommandSpec)
+from jup.core.errors import (
+    ConfigError,
+    FrontendError,
+    JupError,
+    KernelDied,
+    KernelError,
+    KernelTimeout,
+    MalformedMessage,
+    NoSuchKernel,
+    PluginError,
+    ProtocolError,
+    ReplayError,
+    SignatureError,
+    UsageError,
+)
+
+# hookimpl (pluggy) and the spec dataclasses are resolved on first use (PEP 562), so that a kernel
+# process importing jup.core.kernelbase does not pay for pluggy, inspect and dataclasses (~15 ms).
+_LAZY = {"hookimpl": "jup.core.hookspecs", **{n: "jup.core.specs" for n in (
+    "Branding", "FormatterSpec", "FrontendSpec", "KernelSpecInfo", "LauncherSpec", "MagicSpec",
+    "SubcommandSpec")}}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'jup.core' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
@@ -21,3 +46,7 @@ __all__ = [
     "MalformedMessage", "NoSuchKernel", "PluginError", "ProtocolError", "ReplayError",
     "SignatureError", "SubcommandSpec", "UsageError", "hookimpl", "__version__",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

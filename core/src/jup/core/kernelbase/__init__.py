@@ -1,0 +1,85 @@
+"""The kernel-side server every Python-implemented jup kernel stands on. This docstring is the contract.
+
+Subclass `Kernel`, set the class attributes, override the `do_*` methods; return reply *content*
+dicts (the base fills `status` = "ok", `execution_count`, `payload`, `user_expressions` and error
+defaults)::
+
+    class MyKernel(Kernel):
+        implementation = "my"; implementation_version = "1.0"; banner = ""; help_links = []
+        language_info = {"name": "my", "mimetype": "text/plain", "file_extension": ".my"}
+
+        def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
+            self.stream("stdout", code)                       # or print(): sys.stdout is captured
+            self.execute_result({"text/plain": code})
+            return {"status": "ok"}
+
+    if __name__ == "__main__":
+        raise SystemExit(MyKernel.main())                     # `python -m mymod -f CONNECTION_FILE`
+
+Where each method runs
+    do_execute                 the MAIN thread (signals and GUI toolkits work there). Raising an
+                               exception publishes an `error` and replies status "error"; a kernel
+                               that returns status "error" itself must publish its `error` first.
+    do_complete, do_inspect,   an introspection worker thread, *concurrently with do_execute*,
+    do_is_complete, do_history under a deadline (`introspection_deadline`, default 1 s, env
+                               JUP_INTROSPECTION_DEADLINE). Past it the client gets an empty reply whose
+                               metadata has `jup_skipped` saying why; the late result is dropped, and a
+                               fresh worker serves the next request (at most 4 stuck workers).
+    do_shutdown(restart)       the I/O thread, before the reply; keep it short.
+    kernel_ready()             the main thread, once, when the sockets are up and before the first
+                               execute (the Python kernel calls the `jup_kernel_startup` hook here).
+
+Services (thread-safe unless noted)
+    execution_count, parent (the message of the running cell), session (jup.core Session),
+    publish(msg_type, content, parent=None, metadata=None, buffers=None)   any iopub message
+    stream(name, text, parent=None)      stdout/stderr text, batched (~50 ms or 128 KiB)
+    execute_result(data, metadata=None)  display(data, metadata=None, transient=None, update=False)
+    clear_output(wait=False)             send_payload(source, **data) / payloads (reset per cell)
+    raw_input(prompt="", password=False) -> str   stdin round trip (main thread). Raises
+        StdinNotImplementedError when the cell's request had allow_stdin false, KeyboardInterrupt
+        when interrupted, EOFError at shutdown.
+    comm_manager                         register_target(name, cb(comm, msg)), open(target, data),
+                                         info(); Comm.send/close/on_msg/on_close
+    interrupt_main()                     raise KeyboardInterrupt in the thread running cells
+
+Output
+    sys.stdout/sys.stderr are `OutStream`s; each write goes to the cell that wrote it: the running
+    cell, or for a thread / asyncio task the cell that started it. File descriptors 1 and 2 (C code,
+    subprocesses) are captured through pipes and shown in the running cell (`capture_fds`, not in
+    in-process mode). Each cell has an output budget (`output_budget` characters per stream, default
+    5,000,000, env JUP_OUTPUT_BUDGET, 0 = unlimited): past it the frontend gets one notice line, the
+    full output goes to a file in the runtime dir (removed when the kernel exits), and the cell's
+    end sends a marker with how much was held back and the file's path, then the tail.
+
+Protocol behaviour
+    I/O thread answers kernel_info (content has `jup.rejected_messages`: bad messages dropped so far)
+    and comm_info; execute_request and comm_* are run in arrival order on the main thread;
+    status busy/idle surround every execute and comm message; requests answered while a cell runs
+    get no status messages, so the kernel never looks idle while it is busy.
+    Control: interrupt_request -> interrupt_reply status "ok" when the cell stopped within
+    `interrupt_grace` (1 s, env JUP_INTERRUPT_GRACE), else status "error" (ename InterruptFailed) saying
+    the code is stuck in C and a restart will stop it. cancel_request {msg_id} (jup extension) ->
+    cancel_reply {cancelled: bool}; the cancelled execute gets execute_reply status "aborted" (no
+    status messages). After a cell errors with stop_on_error, queued executes are replied "aborted".
+    debug_request -> debug_reply success false. shutdown_request -> shutdown_reply (also on iopub),
+    then the process exits 0; it also exits when its parent (JPY_PARENT_PID or the parent process)
+    dies. SIGINT raises KeyboardInterrupt only while a cell runs.
+
+In-process mode (the terminal runs the Python kernel in its own process)
+    kernel = MyKernel.in_process(context=None)   # started; sockets bound on inproc:// endpoints
+    kernel.connection_info   # dict like a connection file: transport "inproc", ip NAME, ports 1-5,
+                             # key "" (unsigned); endpoint of a channel = f"inproc://{ip}-{port}"
+    kernel.context           # the zmq.Context the client MUST use (inproc needs the same context)
+    kernel.pump(timeout)     # run queued executes/comm messages on the CALLING thread (call it from
+                             # the main thread while waiting for replies); waits up to `timeout` s
+                             # for the first one; returns how many ran
+    kernel.shut_down         # threading.Event set after a shutdown_request was answered
+    kernel.close()           # stop threads, close sockets (and the context if the kernel made it)
+    sys.stdout/sys.stderr are redirected only while pump runs a cell; fds are never captured; an
+    interrupt_request sends SIGINT to the pumping thread (the host's handler raises KeyboardInterrupt).
+"""
+
+from jup.core.kernelbase.comm import Comm, CommManager
+from jup.core.kernelbase.server import Kernel, StdinNotImplementedError
+
+__all__ = ["Comm", "CommManager", "Kernel", "StdinNotImplementedError"]

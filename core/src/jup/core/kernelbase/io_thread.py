@@ -1,0 +1,270 @@
+"""The one thread that owns a kernel's zmq sockets: it receives, dispatches, sends and runs timers.
+
+Other threads never touch a socket: they hand frames (or a callable) to `send`/`call_soon`, which
+append to a deque and wake this thread through a pipe. Blocking zmq with a poller keeps start-up
+cheap (no asyncio) and the hot path short.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import zmq
+
+_log_fd: int | None = None
+_logger = None
+
+
+def log_to_fd(fd: int) -> None:
+    """Send kernel log lines to `fd` (a duplicate of the real stderr, taken before fd capture)."""
+    global _log_fd
+    _log_fd = fd
+
+
+def kernel_log():
+    """The kernel's logger; `logging` (and `re`) are imported on first use, not at start-up."""
+    global _logger
+    if _logger is None:
+        import logging
+        top = logging.getLogger("jup")
+        if _log_fd is not None and not top.handlers:
+            handler = logging.StreamHandler(os.fdopen(_log_fd, "w", buffering=1, encoding="utf-8",
+                                                      errors="replace"))
+            handler.setFormatter(logging.Formatter("[jup kernel %(levelname)s] %(message)s"))
+            top.addHandler(handler)
+            top.setLevel(logging.INFO)
+            top.propagate = False
+        _logger = logging.getLogger("jup.kernel")
+    return _logger
+
+SHELL, CONTROL, STDIN, IOPUB = 0, 1, 2, 3
+CHANNEL_NAMES = ("shell", "control", "stdin", "iopub")
+_SOCKET_TYPES = (zmq.ROUTER, zmq.ROUTER, zmq.ROUTER, zmq.PUB)
+_RECV_BATCH = 64  # messages read from one socket before looking at the others again
+
+
+def block_signals_here() -> None:
+    """Keep SIGINT/SIGTERM away from a helper thread, so the kernel's main thread receives them."""
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, ValueError, OSError):  # not on this platform
+        pass
+
+
+def bind(sock: zmq.Socket, url: str) -> str:
+    """Bind `url`; a tcp port 0 picks a free port. Returns the bound url."""
+    if url.startswith("tcp://") and url.rsplit(":", 1)[1] == "0":
+        port = sock.bind_to_random_port(url.rsplit(":", 1)[0])
+        return f"{url.rsplit(':', 1)[0]}:{port}"
+    sock.bind(url)
+    return url
+
+
+class IOThread:
+    """Serves shell, control and stdin, publishes on iopub; `handler(channel, frames)` runs here."""
+
+    def __init__(self, context: zmq.Context, urls: dict[str, str],
+                 handler: Callable[[int, list], None], housekeeping: Callable[[], None] | None = None,
+                 housekeeping_interval: float = 1.0):
+        self.handler = handler
+        self.housekeeping = housekeeping
+        self.housekeeping_interval = housekeeping_interval
+        self.sockets: list[zmq.Socket] = []
+        self.urls: dict[str, str] = {}
+        for name, kind in zip(CHANNEL_NAMES, _SOCKET_TYPES, strict=True):
+            s = context.socket(kind)
+            s.setsockopt(zmq.LINGER, 1000)
+            if kind == zmq.ROUTER:
+                s.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client reconnecting with its identity takes over
+            self.urls[name] = bind(s, urls[name])
+            self.sockets.append(s)
+        self._out: deque = deque()
+        self._timers: list = []
+        self._timer_seq = 0
+        self._timer_lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._wake_pending = False
+        self._stopping = False
+        self.thread = threading.Thread(target=self._run, name="jup-kernel-io", daemon=True)
+        self.ident: int | None = None
+
+    def start(self) -> None:
+        self.thread.start()
+
+    # ---- thread-safe API ----------------------------------------------------------------------
+
+    def send(self, channel: int, frames: list) -> None:
+        """Queue frames for a socket; safe from any thread, never blocks."""
+        self._out.append((channel, frames))
+        self._wake()
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run `fn` on the I/O thread soon (after what was queued before it)."""
+        self._out.append(fn)
+        self._wake()
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run `fn` on the I/O thread after `delay` seconds."""
+        with self._timer_lock:
+            self._timer_seq += 1
+            heapq.heappush(self._timers, (time.monotonic() + delay, self._timer_seq, fn))
+        self._wake()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Send what is queued, close the sockets and end the thread (bounded by `timeout`)."""
+        self._stopping = True
+        self._wake()
+        if self.thread.is_alive() and threading.get_ident() != self.ident:
+            self.thread.join(timeout)
+        elif not self.thread.is_alive():
+            self._close_sockets()
+
+    def _wake(self) -> None:
+        if threading.get_ident() == self.ident or self._wake_pending:
+            return
+        self._wake_pending = True
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):
+            pass  # the pipe is full or closed: the thread is awake or gone anyway
+
+    # ---- the loop -----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self.ident = threading.get_ident()
+        block_signals_here()
+        poller = zmq.Poller()
+        for s in self.sockets[:3]:
+            poller.register(s, zmq.POLLIN)
+        poller.register(self._wake_r, zmq.POLLIN)
+        next_house = time.monotonic() + self.housekeeping_interval
+        try:
+            while True:
+                self._drain()
+                if self._stopping:
+                    break
+                now = time.monotonic()
+                deadline = next_house
+                if self._timers:
+                    deadline = min(deadline, self._timers[0][0])
+                timeout_ms = max(0, int((deadline - now) * 1000 + 0.999))
+                events = poller.poll(timeout_ms)
+                for sock, _ in events:
+                    if sock == self._wake_r:
+                        self._wake_pending = False
+                        try:
+                            while os.read(self._wake_r, 4096):
+                                pass
+                        except (BlockingIOError, OSError):
+                            pass
+                        continue
+                    channel = self.sockets.index(sock)
+                    for _ in range(_RECV_BATCH):
+                        try:
+                            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+                        except zmq.Again:
+                            break
+                        try:
+                            self.handler(channel, frames)
+                        except Exception:
+                            kernel_log().exception("error while handling a %s message", CHANNEL_NAMES[channel])
+                self._run_timers()
+                if self.housekeeping is not None and time.monotonic() >= next_house:
+                    next_house = time.monotonic() + self.housekeeping_interval
+                    try:
+                        self.housekeeping()
+                    except Exception:
+                        kernel_log().exception("kernel housekeeping failed")
+        finally:
+            self._drain()
+            self._close_sockets()
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while True:
+            with self._timer_lock:
+                if not self._timers or self._timers[0][0] > now:
+                    return
+                _, _, fn = heapq.heappop(self._timers)
+            try:
+                fn()
+            except Exception:
+                kernel_log().exception("a kernel timer failed")
+
+    def _drain(self) -> None:
+        out, socks = self._out, self.sockets
+        while out:
+            item = out.popleft()
+            if callable(item):
+                try:
+                    item()
+                except Exception:
+                    kernel_log().exception("a kernel callback failed")
+                continue
+            channel, frames = item
+            try:
+                socks[channel].send_multipart(frames, zmq.NOBLOCK, copy=len(frames) < 8)
+            except zmq.Again:
+                kernel_log().warning("dropped an outgoing %s message: the peer is not reading",
+                            CHANNEL_NAMES[channel])
+            except zmq.ZMQError as e:
+                kernel_log().warning("could not send on %s: %s", CHANNEL_NAMES[channel], e)
+
+    def _close_sockets(self) -> None:
+        for s in self.sockets:
+            if not s.closed:
+                s.close()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._wake_r = self._wake_w = -1
+
+
+class Heartbeat:
+    """Echoes heartbeat pings in C (zmq.proxy on one ROUTER socket), without the GIL or our loop."""
+
+    def __init__(self, context: zmq.Context, url: str):
+        self.socket = context.socket(zmq.ROUTER)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.url = bind(self.socket, url)
+        self._ctl_url = f"inproc://jup-hb-ctl-{id(self)}"
+        self._ctl_in = context.socket(zmq.PAIR)
+        self._ctl_in.setsockopt(zmq.LINGER, 0)
+        self._ctl_in.bind(self._ctl_url)
+        self._ctl_out = context.socket(zmq.PAIR)
+        self._ctl_out.setsockopt(zmq.LINGER, 0)
+        self._ctl_out.connect(self._ctl_url)
+        self.thread = threading.Thread(target=self._run, name="jup-kernel-hb", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        block_signals_here()
+        try:
+            zmq.proxy_steerable(self.socket, self.socket, None, self._ctl_in)
+        except zmq.ZMQError:
+            pass
+        finally:
+            self.socket.close()
+            self._ctl_in.close()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop echoing; True when the thread ended (then its sockets are closed)."""
+        try:
+            self._ctl_out.send(b"TERMINATE")
+        except zmq.ZMQError:
+            pass
+        self._ctl_out.close()
+        self.thread.join(timeout)
+        return not self.thread.is_alive()

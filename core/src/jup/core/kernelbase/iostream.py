@@ -1,0 +1,241 @@
+"""Kernel-side stdout/stderr: text batched by time and size, routed to the cell that wrote it, and
+kept within a per-cell output budget.
+
+Routing: the parent message of the running cell lives in a context variable. asyncio tasks copy it
+on creation; `threading.Thread.start` is wrapped so a thread started by a cell keeps that cell as
+its parent, even after a later cell started. Writes never block user code: they append to a
+buffer, and the I/O thread flushes it after `flush_interval`, or the writer flushes when the batch
+grows past `max_batch` characters.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+#: The message whose output the current thread or task is producing (None: the kernel's current cell).
+current_parent: contextvars.ContextVar[dict | None] = contextvars.ContextVar("jup_parent", default=None)
+
+_thread_start_patched = False
+
+
+def route_thread_output_to_starting_cell() -> None:
+    """Make threads started inside a cell write under that cell (idempotent)."""
+    global _thread_start_patched
+    if _thread_start_patched:
+        return
+    _thread_start_patched = True
+    original_start = threading.Thread.start
+
+    def start(self: threading.Thread) -> None:
+        parent = current_parent.get()
+        if parent is not None:
+            run = self.run
+
+            def run_under_parent() -> None:
+                current_parent.set(parent)
+                run()
+
+            self.run = run_under_parent  # type: ignore[method-assign]
+        original_start(self)
+
+    start.__doc__ = original_start.__doc__
+    threading.Thread.start = start  # type: ignore[method-assign]
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+class _CellOutput:
+    """What one cell wrote to one stream so far, for the budget."""
+
+    __slots__ = ("sent", "kept", "file", "path", "tail", "tail_size", "overflow")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.kept: list[str] | None = []
+        self.file: Any = None
+        self.path = ""
+        self.tail: deque[str] = deque()
+        self.tail_size = 0
+        self.overflow = 0
+
+
+class OutputBudget:
+    """Per-cell limit on the text sent to frontends; the rest goes to a file, its tail comes at the end.
+
+    `limit` is in characters (0 = unlimited). Beyond `limit - tail` characters the frontend gets one
+    notice line; when the cell ends it gets a marker saying how much was held back and where the
+    full output is, then the last `tail` characters.
+    """
+
+    def __init__(self, limit: int, directory: Callable[[], str]):
+        self.limit = max(0, int(limit))
+        self.tail_limit = min(self.limit // 10, 64 * 1024)
+        self.head_limit = self.limit - self.tail_limit
+        self._directory = directory
+        self._cells: dict[tuple[str, str], _CellOutput] = {}
+        self.files: list[str] = []
+
+    def admit(self, key: tuple[str, str], text: str) -> str:
+        """Return the part of `text` to send now; keep the rest in the cell's file and tail."""
+        if not self.limit:
+            return text
+        st = self._cells.get(key)
+        if st is None:
+            st = self._cells[key] = _CellOutput()
+        if st.file is None:
+            room = self.head_limit - st.sent
+            if len(text) <= room:
+                st.sent += len(text)
+                if st.kept is not None:
+                    st.kept.append(text)
+                return text
+            head, rest = text[:room], text[room:]
+            st.sent += len(head)
+            self._open_file(key, st)
+            st.file.write("".join(st.kept or ()))
+            st.file.write(head)
+            st.kept = None
+            self._hold(st, rest)
+            return (head + ("" if head.endswith("\n") or not head else "\n")
+                    + f"[jup] this cell's output passed its {_size(self.limit)} budget; the rest goes to "
+                    f"{st.path} and its last lines will follow when the cell ends.\n")
+        self._hold(st, text)
+        return ""
+
+    def _open_file(self, key: tuple[str, str], st: _CellOutput) -> None:
+        d = self._directory()
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        st.path = os.path.join(d, f"cell-{key[0][:12] or 'none'}-{key[1]}.txt")
+        fd = os.open(st.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        st.file = open(fd, "w", encoding="utf-8", errors="replace")
+        self.files.append(st.path)
+
+    def _hold(self, st: _CellOutput, text: str) -> None:
+        st.file.write(text)
+        st.overflow += len(text)
+        st.tail.append(text)
+        st.tail_size += len(text)
+        while st.tail and st.tail_size - len(st.tail[0]) >= self.tail_limit:
+            st.tail_size -= len(st.tail.popleft())
+
+    def finish(self, key: tuple[str, str]) -> str:
+        """End the cell's accounting; returns the marker and tail to send ('' if within budget)."""
+        st = self._cells.pop(key, None)
+        if st is None or st.file is None:
+            return ""
+        st.file.close()
+        tail = "".join(st.tail)[-self.tail_limit:] if self.tail_limit else ""
+        nl = tail.find("\n")
+        if 0 <= nl < len(tail) - 1 and len(tail) >= self.tail_limit:
+            tail = tail[nl + 1:]  # start the tail on a whole line
+        held = st.overflow - len(tail)
+        return (f"[jup] {_size(held)} of output held back (budget {_size(self.limit)} per cell); "
+                f"full output: {st.path}\n" + tail)
+
+    def finish_all_of(self, parent_id: str) -> list[tuple[str, str]]:
+        """Finish every stream of one cell: [(stream name, text to send)]."""
+        return [(name, self.finish((pid, name))) for (pid, name) in list(self._cells)
+                if pid == parent_id]
+
+
+class OutStream(io.TextIOBase):
+    """A text stream whose writes become `stream` messages on iopub under the writer's cell."""
+
+    def __init__(self, name: str, send: Callable[[str, str, dict | None], None],
+                 schedule: Callable[[float, Callable[[], None]], None],
+                 default_parent: Callable[[], dict | None], budget: OutputBudget,
+                 flush_interval: float = 0.05, max_batch: int = 128 * 1024, fileno: int | None = None):
+        super().__init__()
+        self.name = name
+        self._send = send
+        self._schedule = schedule
+        self._default_parent = default_parent
+        self._budget = budget
+        self.flush_interval = flush_interval
+        self.max_batch = max_batch
+        self._fileno = fileno
+        self._lock = threading.RLock()
+        self._segments: list[list] = []  # [parent, [texts], size]
+        self._size = 0
+        self._scheduled = False
+
+    # file-like surface user code expects
+    encoding = "utf-8"
+    errors = "replace"
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        if self._fileno is None:
+            raise io.UnsupportedOperation("this kernel stream has no file descriptor")
+        return self._fileno
+
+    def write(self, s: str, parent: dict | None = None) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        if not s:
+            return 0
+        if parent is None:
+            parent = current_parent.get() or self._default_parent() or {}
+        with self._lock:
+            segs = self._segments
+            if segs and segs[-1][0] is parent:
+                segs[-1][1].append(s)
+            else:
+                segs.append([parent, [s]])
+            self._size += len(s)
+            if self._size >= self.max_batch:
+                self._flush_locked()
+            elif not self._scheduled:
+                self._scheduled = True
+                self._schedule(self.flush_interval, self._timed_flush)
+        return len(s)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def _timed_flush(self) -> None:
+        with self._lock:
+            self._scheduled = False
+            self._flush_locked()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        segs, self._segments, self._size = self._segments, [], 0
+        for parent, texts in segs:
+            hdr = parent.get("header") or {}
+            text = self._budget.admit((hdr.get("msg_id", ""), self.name), "".join(texts))
+            if text:
+                self._send(self.name, text, parent)
+
+    def finish_cell(self, parent: dict) -> None:
+        """Flush, then send the budget marker and tail if this cell overflowed."""
+        with self._lock:
+            self._flush_locked()
+            msg_id = (parent.get("header") or {}).get("msg_id", "")
+            rest = self._budget.finish((msg_id, self.name))
+            if rest:
+                self._send(self.name, rest, parent)
