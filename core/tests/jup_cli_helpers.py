@@ -11,6 +11,7 @@ import importlib.metadata as md
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,11 +24,14 @@ JUP_ENV_VARS = ("JUP_BLOCK_PLUGINS", "JUP_ALLOW_PLUGINS", "JUP_TRACE_PLUGINS", "
 
 
 def _installed(dist: str) -> bool:
+    """Installed, and with the entry points its pyproject.toml declares now (else reinstall)."""
     try:
-        md.distribution(dist)
+        found = {ep.name for ep in md.distribution(dist).entry_points if ep.group == "jup.plugins"}
     except md.PackageNotFoundError:
         return False
-    return True
+    with open(FIXTURE_DISTS[dist] / "pyproject.toml", "rb") as fh:
+        declared = tomllib.load(fh)["project"]["entry-points"]["jup.plugins"]
+    return found == set(declared)
 
 
 def ensure_fixture_plugins() -> None:
