@@ -49,6 +49,7 @@ def history(line: str, *, shell: Any) -> None:
         n = int_option(opts, "l", "history")
         entries = hist.search(pattern, raw=raw, output=output, n=n, unique=bool(opts.get("u")))
         show_session = True
+        session_now = -1  # every line found says which session it comes from
     elif "l" in opts:
         n = int_option(opts, "l", "history", 10)
         entries = hist.get_tail(n, raw=raw, output=output, include_latest=False)

@@ -101,6 +101,10 @@ class HistoryManager:
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything stored so far is on disk; False if that took longer than `timeout`."""
         with self._idle:
+            if self._pending == 0 or self._closed:
+                return True
+        self._put(("flush",))  # tells the writer to stop gathering and write now
+        with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0 or self._closed, timeout)
 
     def new_session(self) -> None:
@@ -132,17 +136,17 @@ class HistoryManager:
         stop = False
         while not stop:
             batch = [self._queue.get()]
-            # gather whatever else arrives shortly, so a burst of cells costs one transaction
+            # gather whatever else arrives shortly, so a burst of cells costs one transaction;
+            # a flush request or a session change cuts the wait short
             deadline = _FLUSH_INTERVAL if batch[0][0] in ("in", "out") else 0
-            while True:
+            while len(batch) < 1000:
                 try:
-                    batch.append(self._queue.get(timeout=deadline) if deadline else
-                                 self._queue.get_nowait())
+                    item = self._queue.get(timeout=deadline) if deadline else self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if len(batch) >= 1000:
-                    break
-                deadline = 0.02
+                batch.append(item)
+                if item[0] not in ("in", "out"):
+                    deadline = 0
             stop = any(item[0] == "close" for item in batch)
             self._write(batch)
             done = sum(1 for item in batch if item[0] != "close")
