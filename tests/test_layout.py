@@ -1,0 +1,124 @@
+"""The repository keeps its promises to a newcomer: the README opens with the two commands, every
+distribution declares itself a jup plugin, stands alone, and is installed by scripts/setup."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ROOT / "scripts" / "packages.txt"
+
+
+def listed_packages() -> list[str]:
+    lines = (ln.strip() for ln in PACKAGES.read_text().splitlines())
+    return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
+def present_packages() -> list[str]:
+    return [p for p in listed_packages() if (ROOT / p / "pyproject.toml").is_file()]
+
+
+def pyproject(pkg: str) -> dict:
+    with open(ROOT / pkg / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+# ---- README -------------------------------------------------------------------------------------
+
+def test_readme_opens_with_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```[a-z]*\n(.*?)```", text, re.S)
+    assert first_block, "README.md must open with a code block holding the two commands"
+    before = text[: first_block.start()]
+    assert len(before.splitlines()) <= 6, "the two commands must come first, before any prose"
+    commands = [ln for ln in first_block.group(1).splitlines() if ln.strip() and not ln.startswith("#")]
+    assert commands == ["scripts/setup && .venv/bin/jup run terminal", "scripts/test"]
+    for script in ("scripts/setup", "scripts/test", ".ci/run"):
+        assert os.access(ROOT / script, os.X_OK), f"{script} must be executable"
+
+
+def test_readme_links_resolve():
+    text = (ROOT / "README.md").read_text() + (ROOT / "docs" / "index.md").read_text()
+    for target in re.findall(r"\]\(((?!https?:)[^)#]+)", text):
+        base = ROOT if (ROOT / target).exists() else ROOT / "docs"
+        assert (base / target).exists(), f"README/docs index links to missing {target}"
+
+
+# ---- distributions ------------------------------------------------------------------------------
+
+def test_every_distribution_folder_is_listed_for_setup():
+    found = {str(p.parent.relative_to(ROOT)) for p in ROOT.glob("*/*/pyproject.toml")
+             if p.parts[-3] in ("plugins", "frontends")}
+    missing = found - set(listed_packages())
+    assert not missing, f"add {sorted(missing)} to scripts/packages.txt so scripts/setup installs them"
+    assert listed_packages()[0] == "core", "core must be installed first"
+
+
+@pytest.mark.parametrize("pkg", present_packages())
+def test_distribution_is_a_jup_plugin_that_stands_alone(pkg):
+    meta = pyproject(pkg)
+    project = meta["project"]
+    assert project["name"].startswith("jup-"), f"{pkg}: distribution names start with jup-"
+    assert project.get("requires-python", "").startswith(">=3.11")
+    eps = project.get("entry-points", {}).get("jup.plugins")
+    assert eps, f"{pkg}/pyproject.toml declares no [project.entry-points.\"jup.plugins\"]"
+    src = ROOT / pkg / "src"
+    for name, target in eps.items():
+        module = target.split(":")[0]
+        rel = Path(*module.split("."))
+        assert (src / rel).with_suffix(".py").is_file() or (src / rel / "__init__.py").is_file(), (
+            f"{pkg}: entry point {name} = {target} names a module that is not in {src}")
+    assert not (src / "jup" / "__init__.py").exists(), f"{pkg}: jup is a namespace package, no __init__.py"
+    if pkg != "core":
+        deps = [re.split(r"[<>=!~ \[;]", d)[0] for d in project.get("dependencies", [])]
+        assert "jup-core" in deps, f"{pkg} must depend on jup-core to be installable alone"
+
+
+def test_core_installs_alone_into_a_scratch_environment(tmp_path):
+    """`pip install --no-deps ./core` into an empty environment gives a working jup.core and its
+    entry point; its third-party dependencies are borrowed from .venv, jup's editable paths are not."""
+    scratch = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(scratch)], check=True, timeout=120)
+    site = next((scratch / "lib").glob("python3*/site-packages"))
+    deps_dir = next(p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir())
+    (site / "borrowed-deps.pth").write_text(str(deps_dir) + "\n")
+    res = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                          "--no-index", "--target", str(site), str(ROOT / "core")],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    check = ("import json, jup.core, jup.core.protocol, importlib.metadata as md;"
+             "d = md.distribution('jup-core');"
+             "print(json.dumps([jup.core.__file__, str(d.locate_file('')),"
+             " [e.name for e in d.entry_points if e.group == 'jup.plugins']]))")
+    out = subprocess.run([str(scratch / "bin" / "python"), "-c", check], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    where, dist_root, eps = __import__("json").loads(out.stdout)
+    assert where.startswith(str(site)), f"jup.core came from {where}, not the scratch install"
+    assert dist_root.startswith(str(site))
+    assert eps, "the installed jup-core has no jup.plugins entry point"
+
+
+# ---- setup --------------------------------------------------------------------------------------
+
+def test_setup_is_idempotent_and_quick_the_second_time():
+    env = {**os.environ, "CI": "true"}
+    first = subprocess.run(["bash", "scripts/setup", "--test"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=900, env=env, stdin=subprocess.DEVNULL)
+    assert first.returncode == 0, first.stdout + first.stderr
+    t0 = time.monotonic()
+    second = subprocess.run(["bash", "scripts/setup", "--test"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env=env, stdin=subprocess.DEVNULL)
+    took = time.monotonic() - t0
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "up to date" in second.stdout
+    assert took < 10, f"a second scripts/setup took {took:.1f} s; it should skip pip when nothing changed"
+    assert (ROOT / ".venv" / "bin" / "jup").exists(), "scripts/setup did not install the jup command"
