@@ -55,11 +55,13 @@ class KernelBridge:
         self._replies: dict[str, asyncio.Future] = {}
         self._iopub: dict[str, OutputHook] = {}
         self._idle: dict[str, asyncio.Event] = {}
+        self._busy: dict[str, asyncio.Event] = {}
         self._input_hook: InputHook | None = None
         self._running_code: str | None = None
         self._tasks: list[asyncio.Task] = []
         self._watcher: asyncio.Task | None = None
         self.other_output: OutputHook | None = None  #: output from other clients' cells
+        self.running_started: asyncio.Event | None = None  #: set when the kernel says it is busy with our cell
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -145,8 +147,11 @@ class KernelBridge:
         parent = self._parent(msg)
         hook = self._iopub.get(parent or "")
         if msg.get("msg_type") == "status":
-            if msg["content"].get("execution_state") == "idle" and parent in self._idle:
+            state = msg["content"].get("execution_state")
+            if state == "idle" and parent in self._idle:
                 self._idle[parent].set()
+            elif state == "busy" and parent in self._busy:
+                self._busy[parent].set()
             return
         if hook is not None:
             hook(msg)
@@ -216,6 +221,7 @@ class KernelBridge:
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         idle = asyncio.Event()
+        self._busy[msg_id] = self.running_started = asyncio.Event()
         self._replies[msg_id], self._iopub[msg_id], self._idle[msg_id] = fut, output, idle
         self._input_hook, self._running_code = input_hook, code
         try:
@@ -229,6 +235,7 @@ class KernelBridge:
         finally:
             self._iopub.pop(msg_id, None)
             self._idle.pop(msg_id, None)
+            self._busy.pop(msg_id, None)
             self._replies.pop(msg_id, None)
             self._input_hook = self._running_code = None
 

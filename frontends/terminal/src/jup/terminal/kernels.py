@@ -10,7 +10,7 @@ import asyncio
 import sys
 from typing import Any
 
-from jup.core.errors import ConfigError, JupError, KernelError, NoSuchKernel
+from jup.core.errors import ConfigError, KernelError, NoSuchKernel
 from jup.terminal.bridge import KernelBridge
 
 DEFAULT_KERNEL = "python"
@@ -103,7 +103,7 @@ async def _open_core(m: Any, name: str | None) -> KernelBridge:
         try:
             km = m.InProcessKernelManager(DEFAULT_KERNEL)
             km.start()
-        except JupError as e:
+        except Exception as e:  # missing or broken in-process kernel: a process still serves
             fallback = _fallback_kernel(m)
             print(f"jup terminal: the in-process Python kernel is not available ({e}); "
                   f"using the {fallback!r} kernel instead.", file=sys.stderr)

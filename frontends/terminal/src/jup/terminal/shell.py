@@ -207,7 +207,7 @@ class Shell:
             nonlocal presses
             presses += 1
             if presses == 1:
-                loop.create_task(self._interrupt())
+                loop.create_task(self._interrupt(task))
             else:
                 restart_wanted.set()
 
@@ -237,11 +237,19 @@ class Shell:
         self._after(reply)
         return self._keep_going
 
-    async def _interrupt(self) -> None:
+    async def _interrupt(self, task: asyncio.Task) -> None:
+        """Interrupt once the kernel runs the cell (a signal before that is lost); repeat once if ignored."""
+        started = self.bridge.running_started
         try:
-            await self.bridge.interrupt()
-        except JupError as e:
-            self.renderer.write(f"\n{e}\n", sys.stderr)
+            if started is not None:
+                await asyncio.wait_for(started.wait(), 5.0)
+            for _ in range(2):
+                await self.bridge.interrupt()
+                done, _ = await asyncio.wait({task}, timeout=1.5)
+                if done:
+                    return
+        except (TimeoutError, JupError) as e:
+            self.renderer.write(f"\n{e or 'The kernel did not start the cell.'}\n", sys.stderr)
 
     def _after(self, reply: dict) -> None:
         self._keep_going = True

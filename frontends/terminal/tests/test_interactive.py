@@ -1,0 +1,146 @@
+"""A person at `jup run terminal`: typing, completing, recalling history, interrupting, exiting.
+
+Each test drives the real shell in a tmux pane against a real kernel and reads the screen.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+KERNELS = [pytest.param([], id="default-kernel"), pytest.param(["--kernel", "python3"], id="ipykernel")]
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_a_session_as_a_person_types_it(screen, kernel):
+    s = screen(*kernel)
+    banner = s.wait_for(r"In \[1\]: ", timeout=60)
+    assert re.search(r"kernel \S+ .*python 3\.\d+", banner), "the banner names kernel, language and version"
+
+    # a multi-line def: Enter after the colon opens an indented line, an empty line runs it
+    s.line("def double(x):")
+    s.wait_for(r"   \.\.\.:")
+    s.line("return x * 2")  # typed without spaces: the indent comes from the shell
+    s.wait_for(r"   \.\.\.:     return x \* 2$")
+    s.wait_for(r"\.\.\.: *$", count=1)
+    s.press("Enter")
+    s.line("double(21)")
+    s.wait_for(r"Out\[\d+\]: 42")
+
+    # completion menu from the kernel
+    s.line("alpha_one, alpha_two = 1, 2")
+    s.type("alpha_")
+    s.press("Tab")
+    menu = s.wait_for(r"^\s+alpha_two\b")  # a menu line under the input, not the line typed before
+    assert re.search(r"^\s+alpha_one\b", menu, re.M)
+    s.press("C-c")  # Ctrl-C clears the input
+    s.wait_for(r"In \[\d+\]:\s*$")
+
+    # an error shows its traceback and the shell goes on
+    s.line("1/0")
+    s.wait_for(r"ZeroDivisionError: division by zero")
+
+    # interrupting a busy loop
+    s.line("while True: pass")
+    s.wait_for(r"while True: pass\s*$")
+    s.press("C-c")
+    s.wait_for(r"KeyboardInterrupt", timeout=20)
+    s.wait_for(r"In \[\d+\]:\s*$")
+
+    # input() is answered at a prompt
+    s.line("name = input('your name? ')")
+    s.wait_for(r"your name\?\s*$")
+    s.line("Ada")
+    s.line("name.upper()")
+    s.wait_for(r"Out\[\d+\]: 'ADA'")
+
+    # history: Up recalls by prefix, Ctrl-R searches
+    s.type("doub")
+    s.press("Up")
+    s.wait_for(r"In \[\d+\]: double\(21\)$")
+    s.press("Enter")
+    s.wait_for(r"Out\[\d+\]: 42", count=2)
+    s.press("C-r")
+    s.type("upper")
+    s.wait_for(r"reverse-i-search\)`upper': name\.upper\(\)|name\.upper\(\)", count=2)
+    s.press("Enter")
+    s.press("Enter")
+    s.wait_for(r"Out\[\d+\]: 'ADA'", count=2)
+
+    # %timeit (a magic) reports a time per loop
+    s.line("%timeit -n 3 -r 2 sum(range(100))")
+    s.wait_for(r"per loop", timeout=30)
+
+    # Ctrl-D asks, then exits
+    s.press("C-d")
+    s.wait_for(r"really want to exit")
+    s.line("y")
+    assert s.wait_exit() == 0
+
+
+def test_kernel_death_is_reported_and_restart_offered(screen):
+    s = screen("--kernel", "python3")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("keep_me = 1")
+    s.line("import os; os._exit(3)")
+    s.wait_for(r"exited with code 3", timeout=30)
+    s.wait_for(r"Restart the kernel\? \[Y/n\]")
+    s.line("y")
+    s.wait_for(r"Kernel restarted", timeout=60)
+    s.wait_for(r"In \[1\]:\s*$")
+    s.press("Up", "Up")  # history from before the death is still there
+    s.wait_for(r"In \[1\]: keep_me = 1$")
+    s.press("C-c")
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_no_color_prompt_and_traceback_have_no_colour(screen):
+    s = screen("--kernel", "python3", env={"NO_COLOR": "1"})
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("1/0")
+    s.wait_for(r"ZeroDivisionError: division by zero")
+    coloured = s.text(escapes=True)
+    assert not re.search(r"\x1b\[(?:\d+;)*3\d(?:;\d+)*m|\x1b\[38;", coloured), coloured[-800:]
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_colour_is_used_without_no_color(screen):
+    s = screen("--kernel", "python3")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("1/0")
+    s.wait_for(r"ZeroDivisionError: division by zero")
+    assert "\x1b[" in s.text(escapes=True)
+    s.line("quit")
+    assert s.wait_exit() == 0
+
+
+def test_calltip_shows_the_signature_in_the_toolbar(screen):
+    s = screen("--kernel", "python3")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("def greet(name, punctuation='!'): return name + punctuation")
+    s.type("greet(")
+    s.wait_for(r"name, punctuation='!'")
+    s.type("'hi')")
+    s.press("Enter")
+    s.wait_for(r"Out\[\d+\]: 'hi!'")
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_help_goes_through_the_pager(screen):
+    s = screen("--kernel", "python3")  # PAGER=cat in these tests
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("len?")
+    s.wait_for(r"Return the number of items in a container")
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_ctrl_d_without_confirmation_when_configured(screen):
+    s = screen("--kernel", "python3", "--no-confirm-exit")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.press("C-d")
+    assert s.wait_exit() == 0
