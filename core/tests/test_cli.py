@@ -65,6 +65,23 @@ def test_unknown_global_option_is_a_usage_error(cfg):
     assert res.returncode == 2 and "unknown option '--frob'" in res.stderr
 
 
+def test_crashing_plugin_subcommand_is_one_line_unless_debugging(cfg):
+    res = run_jup("fixture-crash", config_dir=cfg)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.strip() == ("jup: error: command 'fixture-crash' from plugin 'fixture-sample' failed with "
+                                  "ZeroDivisionError: integer division or modulo by zero. Set JUP_DEBUG=1 to "
+                                  "see the traceback.")
+    debug = run_jup("fixture-crash", config_dir=cfg, JUP_DEBUG="1")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "in crash" in debug.stderr
+
+
+def test_option_value_may_follow_as_the_next_argument(cfg):
+    res = run_jup("--SampleFixture.greeting", "spaced", "--config-dir", str(cfg), "fixture-greet", config_dir=cfg)
+    assert res.stdout.strip() == "spaced"
+    missing = run_jup("--block", config_dir=cfg)
+    assert missing.returncode == 2 and "--block needs a value" in missing.stderr
+
+
 def test_plugin_subcommand_runs(cfg):
     res = run_jup("fixture-greet", config_dir=cfg)
     assert res.returncode == 0 and res.stdout.strip() == "hello from plugin defaults"
@@ -301,3 +318,27 @@ def test_kernel_needs_a_kernel_name(cfg):
 def test_kernelspec_needs_an_action(cfg):
     res = run_jup("kernelspec", config_dir=cfg)
     assert res.returncode == 2 and "list,install,remove" in res.stderr
+
+
+def test_kernelspec_list_install_and_remove(cfg, tmp_path):
+    listed = run_jup("kernelspec", "list", config_dir=cfg)
+    assert listed.returncode == 0
+    assert re.search(r"^fixture-kernel\s+Fixture kernel\s+\(plugin\)", listed.stdout, re.M)
+    prefix = tmp_path / "prefix"
+    res = run_jup("kernelspec", "install", "fixture-kernel", "--prefix", str(prefix), config_dir=cfg)
+    kernel_json = prefix / "share" / "jupyter" / "kernels" / "fixture-kernel" / "kernel.json"
+    assert res.returncode == 0 and str(kernel_json.parent) in res.stdout
+    data = json.loads(kernel_json.read_text())
+    assert data["display_name"] == "Fixture kernel" and "{connection_file}" in data["argv"]
+    env = {"JUPYTER_PATH": str(prefix / "share" / "jupyter")}
+    gone = run_jup("kernelspec", "remove", "fixture-kernel", config_dir=cfg, **env)
+    assert gone.returncode == 0 and not kernel_json.exists()
+    again = run_jup("kernelspec", "remove", "fixture-kernel", config_dir=cfg, **env)
+    assert again.returncode == 1 and "No installed kernelspec named 'fixture-kernel'" in again.stderr
+
+
+def test_kernelspec_install_of_unknown_kernel_names_the_known_ones(cfg, tmp_path):
+    res = run_jup("kernelspec", "install", "no-such-kernel", "--prefix", str(tmp_path), config_dir=cfg)
+    assert res.returncode == 1
+    assert "No kernel named 'no-such-kernel'" in res.stderr and "fixture-kernel" in res.stderr
+    assert not (tmp_path / "share").exists()

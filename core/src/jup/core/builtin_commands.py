@@ -139,8 +139,12 @@ def cmd_kernelspec(argv: list[str]) -> int:
         print(_table(rows, ["NAME", "DISPLAY NAME", "LOCATION"]))
         return 0
     if args.action == "install":
-        prefix = sys.prefix if args.sys_prefix else args.prefix
-        path = ks.install_kernel_spec(args.name, user=not prefix, prefix=prefix)
+        user = args.user or not (args.sys_prefix or args.prefix)
+        try:
+            path = ks.install_kernel_spec(args.name, user=user, sys_prefix=args.sys_prefix, prefix=args.prefix)
+        except PermissionError as exc:
+            _err(str(exc))
+            return 1
         print(f"Installed kernelspec {args.name} in {path}")
         return 0
     remove = getattr(ks, "remove_kernel_spec", None)
