@@ -189,8 +189,10 @@ class Renderer:
         images = [m for m in IMAGE_TYPES if m in unshown]
         for mime in images[:1]:
             if self.image_protocol and mime == "image/png":
-                self.ensure_newline()
-                self.write(image_escape(self.image_protocol, _as_str(data[mime])))
+                self.ensure_newline()  # the escape is the picture itself: never stripped as colour
+                self.out.write(image_escape(self.image_protocol, _as_str(data[mime])))
+                self.out.flush()
+                self.at_line_start = True
             else:
                 path = save_image(mime, data[mime])
                 self.note(f"{mime} saved to {path}")
