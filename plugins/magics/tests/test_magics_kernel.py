@@ -1,0 +1,44 @@
+"""A few magics end to end: a real kernel process, a real client (jupyter_client), real sockets."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import execute, stream_text
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_timeit_and_time_output_reach_the_client(kernel):
+    reply, msgs = execute(kernel, "%timeit -n 100 -r 3 sum(range(10))")
+    assert reply["content"]["status"] == "ok"
+    assert re.search(r"per loop \(mean ± std\. dev\. of 3 runs, 100 loops each\)", stream_text(msgs))
+    reply, msgs = execute(kernel, "%time x = 1")
+    assert "Wall time:" in stream_text(msgs)
+
+
+def test_usage_error_is_an_error_reply_without_a_traceback(kernel):
+    reply, msgs = execute(kernel, "%timeit -n nope pass")
+    content = reply["content"]
+    assert content["status"] == "error" and content["ename"] == "UsageError"
+    errors = [m["content"] for m in msgs if m["msg_type"] == "error"]
+    assert errors and len(errors[0]["traceback"]) == 1
+
+
+def test_load_sends_a_set_next_input_payload(kernel):
+    reply, _ = execute(kernel, "%load str")  # a builtin has no Python source to load
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "UsageError"
+    reply, _ = execute(kernel, "%%writefile snippet.py\nprint('from the file')")
+    reply, _ = execute(kernel, "%load snippet.py")
+    [payload] = [p for p in reply["content"]["payload"] if p["source"] == "set_next_input"]
+    assert payload["text"] == "# %load snippet.py\nprint('from the file')\n"
+
+
+def test_shell_escape_and_capture(kernel):
+    reply, msgs = execute(kernel, "!echo hello from the shell")
+    assert "hello from the shell" in stream_text(msgs)
+    reply, msgs = execute(kernel, "%%capture out\nprint('hidden')")
+    assert "hidden" not in stream_text(msgs)
+    reply, msgs = execute(kernel, "print(out.stdout.upper())")
+    assert "HIDDEN" in stream_text(msgs)
