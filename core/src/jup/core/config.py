@@ -37,8 +37,9 @@ __all__ = ["ConfigSources", "Plugins", "config_files", "describe_trait", "effect
 CONFIG_FILES = ("jup_config.py", "jup_config.json")
 CLI_SOURCE = "command line"
 
-# Core modules that define Configurables; imported only when every known option must be listed.
-_KNOWN_MODULES = ["jup.core.kernelmanager", "jup.core.kernelspec", "jup.core.client"]
+# Core modules that define Configurables: imported whenever config is validated, so list a module
+# here only if it defines one, and keep it cheap to import (plugins register theirs at import time).
+_KNOWN_MODULES: list[str] = []
 
 _REGISTRY: dict[str, type[Configurable]] = {}
 

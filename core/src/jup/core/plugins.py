@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -192,7 +193,9 @@ class PluginHost:
         probe = ExtensionManager.make_test_instance([], namespace=NAMESPACE)
         entry_points = list(probe.list_entry_points())
         for ep in entry_points:
-            self._values.setdefault(ep.name, ep.value)
+            if self._values.setdefault(ep.name, ep.value) != ep.value:
+                self.warn(f"two installed distributions name a plugin '{ep.name}' ({self._values[ep.name]} "
+                          f"and {ep.value}); only one is loaded. Uninstall one of them.")
         names = sorted({ep.name for ep in entry_points}, key=lambda n: (n != CORE_PLUGIN, n))
         wanted = []
         for name in names:
@@ -304,6 +307,7 @@ def _spec_names() -> list[str]:
 
 
 _HOST: PluginHost | None = None
+_LOCK = threading.RLock()  # re-entrant: a plugin may ask for plugins while being imported
 
 
 def get_plugin_manager(*, blocked: Iterable[str] | Mapping[str, str] | None = None,
@@ -314,6 +318,12 @@ def get_plugin_manager(*, blocked: Iterable[str] | Mapping[str, str] | None = No
     ``JUP_ALLOW_PLUGINS``. With neither given, ``Plugins.blocked``/``Plugins.allowed`` are read
     from the config files. Asking again with other filters, or with `reload`, discovers afresh.
     """
+    with _LOCK:  # one discovery at a time, even when threads ask together
+        return _get_plugin_manager(blocked, allowed, reload)
+
+
+def _get_plugin_manager(blocked: Iterable[str] | Mapping[str, str] | None, allowed: Iterable[str] | None,
+                        reload: bool) -> PluginHost:
     global _HOST
     if blocked is None and allowed is None and _HOST is not None and not reload:
         return _HOST
