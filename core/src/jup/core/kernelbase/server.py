@@ -203,6 +203,8 @@ class Kernel:
         self._introspector = _Introspector(self)
         self._in_cell = False
         self._main_busy = False
+        self._executing = False  # an execute is between busy and its reply
+        self._interrupt_requested = False
         self._cell_seq = 0
         self._pending_interrupts: list = []
         self._input_lock = threading.Lock()
@@ -359,7 +361,9 @@ class Kernel:
         silent = bool(content.get("silent", False))
         store_history = bool(content.get("store_history", True)) and not silent
         allow_stdin = bool(content.get("allow_stdin", True))
-        self._main_busy = True
+        self._cell_seq += 1
+        self._interrupt_requested = False
+        self._main_busy = self._executing = True
         self.parent, self._parent_idents, self._allow_stdin = msg, idents, allow_stdin
         token = current_parent.set(msg)
         self.payloads = []
@@ -370,10 +374,11 @@ class Kernel:
             self.publish("execute_input", {"code": code, "execution_count": self.execution_count},
                          parent=msg)
         started = now_iso()
-        self._cell_seq += 1
         with self._redirected():
             try:
                 self._in_cell = True
+                if self._interrupt_requested:  # the interrupt came while the cell was starting
+                    raise KeyboardInterrupt
                 reply = self.do_execute(code, silent, store_history, content.get("user_expressions") or {},
                                         allow_stdin)
                 self._in_cell = False
@@ -388,12 +393,14 @@ class Kernel:
                 reply = self._error_reply(type(e).__name__, str(e), [line.rstrip("\n") for line in tb])
             finally:
                 self._in_cell = False
+                self._interrupt_requested = False
             self._end_cell_output(msg)
         reply = self._complete_execute_reply(reply)
         self._send(SHELL, "execute_reply", reply, msg, idents,
                    metadata={"started": started, "status": reply["status"], "dependencies_met": True})
         current_parent.reset(token)
         seq = self._cell_seq
+        self._executing = False
         self.io.call_soon(lambda: self._cell_finished(seq))
         self.publish("status", {"execution_state": "idle"}, parent=msg)
         self._main_busy = False
@@ -638,9 +645,10 @@ class Kernel:
             wait[0].set()
 
     def _on_interrupt(self, idents: list, msg: dict) -> None:
-        if not self._in_cell:
+        if not self._executing:
             self._send(CONTROL, "interrupt_reply", {"status": "ok"}, msg, idents)
             return
+        self._interrupt_requested = True
         seq = self._cell_seq
         self._pending_interrupts.append((idents, msg, seq))
         self.interrupt_main()
@@ -666,7 +674,7 @@ class Kernel:
 
     def _interrupt_timed_out(self, seq: int) -> None:
         still = [p for p in self._pending_interrupts if p[2] == seq]
-        if not still or not (self._in_cell and self._cell_seq == seq):
+        if not still or not (self._executing and self._cell_seq == seq):
             return
         self._pending_interrupts = [p for p in self._pending_interrupts if p[2] != seq]
         for idents, msg, _ in still:
