@@ -192,7 +192,7 @@ class Shell:
         main = sys.modules.get("__main__")
         hidden = {
             "In": [""], "Out": _OutCache(), "_": "", "__": "", "___": "", "_i": "", "_ii": "",
-            "_iii": "", "_oh": None, "_ih": None, "_dh": [os.getcwd()],
+            "_iii": "", "_i00": "", "_oh": None, "_ih": None, "_dh": [os.getcwd()],
             "get_ipython": current, "exit": _Exit(self), "quit": _Exit(self),
         }
         hidden["_oh"] = hidden["Out"]
@@ -591,6 +591,11 @@ class Shell:
                 self.events.trigger("post_run_cell", result)
             self._hook("jup_post_execute", kernel=self.kernel, code=raw, result=result)
             self._fix_streams()
+            if self._loop is None and "asyncio" in sys.modules:
+                try:
+                    self._adopt_loop()
+                except Exception:
+                    pass
 
     def _store_input(self, count: int, raw: str, code: str) -> None:
         ns = self.user_ns
@@ -599,7 +604,9 @@ class Shell:
             while len(ins) < count:
                 ins.append("")
             ins.append(raw) if len(ins) == count else ins.__setitem__(count, raw)
-        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), raw
+        # as in IPython, while cell N runs `_i` is cell N-1 and `_iN` is cell N
+        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), ns.get("_i00", "")
+        ns["_i00"] = raw
         ns[f"_i{count}"] = raw
         if self._history_enabled():
             try:
@@ -657,10 +664,25 @@ class Shell:
             if "error" in box:
                 raise box["error"]
             return box.get("value")
+        return self._adopt_loop().run_until_complete(coro)
+
+    def _adopt_loop(self) -> Any:
+        """The cells' event loop: the one the user's code already made current, else a new one;
+        kept between cells so that tasks a cell created can be awaited by a later one."""
+        import asyncio
+        import warnings
         if self._loop is None or self._loop.is_closed():
-            self._loop = asyncio.new_event_loop()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                try:
+                    loop = asyncio.get_event_loop_policy().get_event_loop()
+                except RuntimeError:
+                    loop = None
+            if loop is None or loop.is_closed() or loop.is_running():
+                loop = asyncio.new_event_loop()
+            self._loop = loop
         asyncio.set_event_loop(self._loop)
-        return self._loop.run_until_complete(coro)
+        return self._loop
 
     # ---- IPython compatibility odds and ends ----------------------------------------------------
 

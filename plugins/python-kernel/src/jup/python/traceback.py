@@ -23,6 +23,7 @@ RED, GREEN, YELLOW, BLUE, CYAN, BOLD, RESET = ("\x1b[31m", "\x1b[32m", "\x1b[33m
                                                "\x1b[36m", "\x1b[1m", "\x1b[0m")
 _CELL_FILE = re.compile(r"^<jup-input-(\d+)-[0-9a-f]+>$")
 _RULE = "-" * 75
+_KERNEL_DIR = "/jup/core/kernelbase/"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -70,6 +71,9 @@ class TracebackFormatter:
         # Leave out the shell's own frames at the top: the user did not write them.
         while frames and frames[0].tb_frame.f_code.co_filename in self.hidden_files:
             frames.pop(0)
+        # ...and the kernel's signal handler at the bottom of a KeyboardInterrupt.
+        while frames and _KERNEL_DIR in frames[-1].tb_frame.f_code.co_filename.replace("\\", "/"):
+            frames.pop()
         return frames
 
     def format(self, etype: type[BaseException], evalue: BaseException,
@@ -158,10 +162,10 @@ class TracebackFormatter:
                 continue
             src = src.rstrip("\n")
             if n == lineno:
-                arrow = "---> " + str(n).rjust(width)
+                arrow = "----> " + str(n).rjust(width)
                 lines.append(f"{self._c(GREEN, arrow)} {src}")
             else:
-                lines.append(f"{self._c(GREEN, str(n).rjust(width + 5))} {src}")
+                lines.append(f"{self._c(GREEN, str(n).rjust(width + 6))} {src}")
         if self.mode == "Verbose":
             lines.extend(self._locals(frame))
         return "\n".join(lines) + "\n"

@@ -32,10 +32,10 @@ MIME_METHODS: dict[str, str] = {
 _BINARY = {"image/png", "image/jpeg", "application/pdf"}
 
 
-def _report(what: str, exc: BaseException) -> None:
+def _report(what: str, exc: BaseException, instead: str = "text/plain") -> None:
     """Say on stderr that a formatter failed, without raising again."""
     try:
-        sys.stderr.write(f"{what} raised {type(exc).__name__}: {exc}; showing text/plain instead.\n")
+        sys.stderr.write(f"{what} raised {type(exc).__name__}: {exc}; showing {instead} instead.\n")
     except Exception:
         pass
 
@@ -158,7 +158,7 @@ class DisplayFormatter:
                 return str(f(obj))
             return _pretty.pretty(obj, float_format=self._float_format)
         except Exception as e:
-            _report(f"The text/plain formatter for {type(obj).__name__}", e)
+            _report(f"The text/plain formatter for {type(obj).__name__}", e, "the default repr")
             return object.__repr__(obj)
 
     def format(self, obj: Any, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
