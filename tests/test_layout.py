@@ -122,3 +122,40 @@ def test_setup_is_idempotent_and_quick_the_second_time():
     assert "up to date" in second.stdout
     assert took < 10, f"a second scripts/setup took {took:.1f} s; it should skip pip when nothing changed"
     assert (ROOT / ".venv" / "bin" / "jup").exists(), "scripts/setup did not install the jup command"
+
+
+def _pane_until(session: str, text: str, timeout: float) -> str:
+    """Poll the tmux pane until `text` shows (bounded); return the pane."""
+    deadline = time.monotonic() + timeout
+    pane = ""
+    while time.monotonic() < deadline:
+        pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+                              text=True, timeout=10).stdout
+        if text in pane:
+            return pane
+        time.sleep(0.1)  # polling interval of the screen, not a synchronisation guess
+    raise AssertionError(f"{text!r} did not appear within {timeout} s; the screen shows:\n{pane}")
+
+
+def test_readme_first_command_starts_a_terminal_that_computes(tmp_path):
+    """Type the README's first command in a terminal, as a newcomer would, and use what it starts."""
+    session = f"jup-readme-{os.getpid()}"
+    env_cmd = (f"cd {ROOT} && env -u JUP_BLOCK_PLUGINS JUPYTER_RUNTIME_DIR={tmp_path} "
+               f"bash -c 'scripts/setup && .venv/bin/jup run terminal'")
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", env_cmd],
+                   check=True, timeout=30)
+    try:
+        _pane_until(session, "In [1]", 120)
+        subprocess.run(["tmux", "send-keys", "-t", session, "6*7", "Enter"], check=True, timeout=10)
+        assert "42" in _pane_until(session, "In [2]", 60)
+        subprocess.run(["tmux", "send-keys", "-t", session, "exit", "Enter"], check=True, timeout=10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the session ends when the terminal exits
+            if subprocess.run(["tmux", "has-session", "-t", session], capture_output=True,
+                              timeout=10).returncode:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("`exit` did not end jup run terminal within 30 s")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, timeout=10)
