@@ -109,6 +109,13 @@ def test_run_passes_arguments_and_exit_code(cfg):
     assert failed.returncode == 3
 
 
+def test_crashing_frontend_names_itself_and_its_plugin(cfg):
+    res = run_jup("run", "fixture-hello", "crash", config_dir=cfg)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert ("jup: error: frontend 'fixture-hello' (plugin 'fixture-sample') failed with OSError: the fixture "
+            "frontend crashed.") in res.stderr
+
+
 # ---- jup plugins list, broken plugins -----------------------------------------------------------
 
 def test_plugins_list_shows_sample_loaded_and_broken_failed_with_reason(cfg):

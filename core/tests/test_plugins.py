@@ -91,6 +91,16 @@ def test_hook_arguments_are_passed_by_name_and_subsets_are_allowed():
         host.call("jup_magics")
 
 
+def test_a_name_cannot_be_registered_twice():
+    from jup.core import PluginError
+
+    host = PluginHost()
+    host.register(plugin(jup_kernels=lambda: ["one"]), "same")
+    with pytest.raises(PluginError, match="'same' is registered already"):
+        host.register(plugin(jup_kernels=lambda: ["two"]), "same")
+    assert host.record("same").status == "loaded" and host.collect("jup_kernels") == ["one"]
+
+
 def test_unknown_hook_name_is_a_clear_error():
     with pytest.raises(AttributeError, match="jup_nope is not a jup hook"):
         PluginHost().call("jup_nope")

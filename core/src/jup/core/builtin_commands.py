@@ -44,13 +44,20 @@ def installed_frontends() -> dict[str, FrontendSpec]:
     """Frontends offered through the jup_frontends hook; a later-registered plugin wins a name."""
     host = _host()
     found: dict[str, FrontendSpec] = {}
-    for spec in host.collect("jup_frontends"):
-        name = getattr(spec, "name", None)
-        if not isinstance(name, str) or not callable(getattr(spec, "run", None)):
-            host.warn(f"a jup_frontends result is not a FrontendSpec (got {spec!r}); it is skipped.")
-            continue
-        found.setdefault(name, spec)  # results come last-registered first
+    for plugin, specs in host.call_each("jup_frontends"):
+        for spec in specs if isinstance(specs, list | tuple) else [specs]:
+            name = getattr(spec, "name", None)
+            if not isinstance(name, str) or not callable(getattr(spec, "run", None)):
+                host.warn(f"plugin '{plugin}' returned {spec!r} from jup_frontends, not a FrontendSpec; "
+                          "it is skipped.")
+                continue
+            if name not in found:  # results come last-registered first
+                found[name] = spec
+                _PROVIDERS[name] = plugin
     return dict(sorted(found.items()))
+
+
+_PROVIDERS: dict[str, str] = {}  # frontend name -> plugin, for error messages
 
 
 def _frontend_list(frontends: dict[str, FrontendSpec]) -> str:
@@ -76,7 +83,16 @@ def cmd_run(argv: list[str]) -> int:
         _err(f"no frontend named {name!r}.")
         print(_frontend_list(frontends), file=sys.stderr)
         return 2
-    code = spec.run(rest)
+    try:
+        code = spec.run(rest)
+    except (JupError, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        if os.environ.get("JUP_DEBUG"):
+            raise
+        _err(f"frontend {name!r} (plugin '{_PROVIDERS.get(name, '?')}') failed with {type(exc).__name__}: "
+             f"{exc}. Set JUP_DEBUG=1 to see the traceback.")
+        return 1
     return int(code or 0)
 
 

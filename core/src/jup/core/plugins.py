@@ -160,6 +160,10 @@ class PluginHost:
     def register(self, obj: Any, name: str, *, distribution: str | None = None,
                  version: str | None = None) -> PluginRecord:
         """Register a plugin object in this process (tests, embedding): same checks as discovery."""
+        if self.pm.get_plugin(name) is not None:
+            from jup.core.errors import PluginError
+
+            raise PluginError(f"A plugin named {name!r} is registered already; give this one another name.")
         rec = PluginRecord(name, distribution, version)
         self._records[name] = rec
         reason = self.why_blocked(name)
