@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+#: where JSON records go; JUP_BENCH_RESULTS moves them (the smoke test uses a temporary dir)
+RESULTS = Path(os.environ.get("JUP_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
 
 @dataclass
@@ -97,7 +98,7 @@ def machine() -> dict:
 
 def save(name: str, results: list[Result], peer_name: str, started: float) -> Path:
     """Write benchmarks/results/NAME-<time>.json and NAME-latest.json."""
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     record = {"benchmark": name, "peer": peer_name,
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
               "seconds": round(time.time() - started, 1), "machine": machine(),
