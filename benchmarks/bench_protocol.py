@@ -66,6 +66,14 @@ def _wait_idle(get_iopub, msg_id: str, timeout: float = 10.0) -> None:
     raise TimeoutError("no idle status within 10 s")
 
 
+def _drain(get_iopub, limit: int = 100_000) -> None:
+    for _ in range(limit):
+        try:
+            get_iopub(timeout=0.05)
+        except Exception:  # queue.Empty or the client's timeout error: nothing left
+            return
+
+
 def round_trips(reps: int, rounds: int) -> tuple[float | None, float, str]:
     """Median ms of execute('pass') reply + idle, for our client and jupyter_client's, one ipykernel."""
     from jupyter_client.manager import KernelManager
@@ -103,13 +111,17 @@ def round_trips(reps: int, rounds: int) -> tuple[float | None, float, str]:
             return time.perf_counter() - t0
 
         samples: dict[str, list[float]] = {"jc": [], "ours": []}
-        for fn in ([jc_once] + ([ours_once] if ours else [])):
+        for get, fn in [(jc.get_iopub_msg, jc_once)] + ([(ours.get_iopub_msg, ours_once)] if ours else []):
+            _drain(get)
             for _ in range(10):
                 fn()  # warm up both paths
         for _ in range(rounds):
+            # Each client's iopub also got the other's traffic: drop it first, so neither pays for it.
+            _drain(jc.get_iopub_msg)
             for _ in range(reps):
                 samples["jc"].append(jc_once())
             if ours:
+                _drain(ours.get_iopub_msg)
                 for _ in range(reps):
                     samples["ours"].append(ours_once())
         jc.stop_channels()
