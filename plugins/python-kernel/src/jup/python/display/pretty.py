@@ -98,7 +98,7 @@ class PrettyPrinter:
         # Width of each group laid flat, and of the text that follows it up to the next break.
         flat = [0] * n
         open_at: list[int] = []
-        for i, (kind, val) in enumerate(toks):
+        for i, (kind, _val) in enumerate(toks):
             if kind == _BEGIN:
                 open_at.append(i)
             elif kind == _END and open_at:

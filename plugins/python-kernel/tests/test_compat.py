@@ -1,0 +1,97 @@
+"""Real notebooks run unchanged: `IPython.display`, `get_ipython()` and `IPython.core.magic` are
+served by jup inside the kernel, shadowing a real IPython (which is installed in this env)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import outputs, run, stdout_of
+
+from jup.python import compat
+
+
+@pytest.fixture
+def ipy_shell(shell):
+    compat.install()
+    yield shell
+    compat.uninstall()
+
+
+def test_ipython_display_names_are_ours(ipy_shell):
+    r = ipy_shell.run_cell(
+        "from IPython.display import (display, HTML, Markdown, Image, Math, clear_output, "
+        "update_display, DisplayHandle, Javascript, SVG, JSON, IFrame, Code, Pretty, Latex, FileLink)\n"
+        "from IPython.core.display import display as d2\n"
+        "import IPython, jup.python.display as ours\n"
+        "(HTML is ours.HTML, d2 is ours.display, IPython.get_ipython() is get_ipython())")
+    assert r.result == (True, True, True)
+
+
+def test_get_ipython_api(ipy_shell):
+    ipy_shell.run_cell("ip = get_ipython()\n"
+                       "def hello(line):\n    return 'hello ' + line\n"
+                       "ip.register_magic_function(hello)\n"
+                       "ip.user_ns['z'] = 5\n"
+                       "ip.events.register('post_execute', lambda: None)")
+    assert ipy_shell.run_cell("get_ipython().run_line_magic('hello', 'you')").result == "hello you"
+    assert ipy_shell.run_cell("%hello $z").result == "hello 5"
+    assert ipy_shell.run_cell("get_ipython().magic('hello there')").result == "hello there"
+    assert ipy_shell.run_cell("get_ipython().getoutput('echo hi')").result == ["hi"]
+    assert ipy_shell.run_cell("get_ipython().kernel is None and get_ipython().display_pub is not None").result
+
+
+def test_magics_classes_and_decorators(ipy_shell):
+    code = ("from IPython.core.magic import (Magics, magics_class, line_magic, cell_magic,\n"
+            "                                register_line_magic, register_cell_magic)\n"
+            "@magics_class\nclass Mine(Magics):\n"
+            "    @line_magic\n    def twice(self, line):\n        return line * 2\n"
+            "    @cell_magic('rev')\n    def reverse(self, line, cell):\n        return cell[::-1]\n"
+            "get_ipython().register_magics(Mine)\n"
+            "@register_cell_magic\ndef upper(line, cell):\n    return cell.upper()\n")
+    assert ipy_shell.run_cell(code).success
+    assert ipy_shell.run_cell("%twice ab").result == "abab"
+    assert ipy_shell.run_cell("%%rev\nxyz").result == "zyx"
+    assert ipy_shell.run_cell("%%upper\nxyz").result == "XYZ"
+
+
+def test_usage_error_import_and_interactiveshell(ipy_shell):
+    r = ipy_shell.run_cell("from IPython.core.error import UsageError\n"
+                           "from IPython.core.interactiveshell import InteractiveShell\n"
+                           "from IPython.lib.pretty import pretty\n"
+                           "pretty([1, 2]), isinstance(get_ipython(), InteractiveShell)")
+    assert r.result == ("[1, 2]", True)
+
+
+def test_unserved_ipython_module_says_why(ipy_shell):
+    r = ipy_shell.run_cell("import IPython.terminal.embed")
+    assert isinstance(r.error_in_exec, ModuleNotFoundError)
+    assert "ipykernel kernel" in str(r.error_in_exec)
+
+
+def test_uninstall_gives_back_the_real_ipython(ipy_shell):
+    compat.uninstall()
+    import IPython
+    assert not hasattr(IPython, "__path__") or IPython.__path__ != []
+    assert "jup" not in IPython.__file__
+    compat.install()
+
+
+def test_notebook_code_in_the_kernel(shared_kernel):
+    reply, msgs = run(shared_kernel, "from IPython.display import HTML, display, Markdown\n"
+                                     "import IPython\n"
+                                     "display(HTML('<b>test</b>'))\n"
+                                     "ip = get_ipython()\n"
+                                     "print(type(ip).__name__, ip.kernel is not None)\n"
+                                     "IPython.display.Markdown('*m*')")
+    assert reply["content"]["status"] == "ok"
+    assert outputs(msgs, "display_data")[0]["data"]["text/html"] == "<b>test</b>"
+    assert stdout_of(msgs) == "ZMQInteractiveShell True\n"
+    assert outputs(msgs, "execute_result")[0]["data"]["text/markdown"] == "*m*"
+
+
+def test_comm_package_is_served_by_the_kernel(shared_kernel):
+    reply, msgs = run(shared_kernel, "import comm\n"
+                                     "c = comm.create_comm(target_name='t1', data={'x': 1})\n"
+                                     "c.comm_id in comm.get_comm_manager().comms")
+    assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "True"
+    (opened,) = outputs(msgs, "comm_open")
+    assert opened["target_name"] == "t1" and opened["data"] == {"x": 1}
