@@ -1,6 +1,10 @@
 """jup core: the public API plugins and frontends build on.
 
-Plugins import only from `jup.core` (and the modules it names below); everything else is private.
+Plugins import only from `jup.core` and these public modules; everything else is private:
+`jup.core.plugins` (get_plugin_manager), `jup.core.config` (load_config, register_configurable),
+`jup.core.hookspecs` (the hook reference), `jup.core.protocol` (Session, wire, messages, connection),
+`jup.core.client` (kernel clients), `jup.core.manager` (kernel managers, pool, in-process),
+`jup.core.kernelspec`, `jup.core.kernelbase` (write a kernel), `jup.core.paths`, `jup.core.testing`.
 Heavy parts are imported lazily so that `import jup.core` stays cheap in a kernel process.
 """
 
