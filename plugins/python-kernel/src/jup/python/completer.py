@@ -98,18 +98,22 @@ class Completer:
         self._modules: list[str] | None = None
         self._jedi: Any = None
         self._jedi_lock = threading.Lock()
+        self._warming: threading.Thread | None = None
 
     # ---- public ---------------------------------------------------------------------------------
 
     def warm_up(self) -> threading.Thread:
         """Import jedi and list importable modules in the background, so the first Tab is fast.
         Call it once the kernel is idle after start; never at import time."""
+        if self._warming is not None:
+            return self._warming
+
         def run() -> None:
             self._load_jedi()
             self._module_names()
-        t = threading.Thread(target=run, name="jup-completer-warmup", daemon=True)
-        t.start()
-        return t
+        self._warming = threading.Thread(target=run, name="jup-completer-warmup", daemon=True)
+        self._warming.start()
+        return self._warming
 
     def complete(self, code: str, cursor_pos: int | None = None,
                  timeout: float | None = None) -> dict:
@@ -117,6 +121,8 @@ class Completer:
         if cursor_pos is None:
             cursor_pos = len(code)
         cursor_pos = max(0, min(cursor_pos, len(code)))
+        if self.use_jedi and self._warming is None:
+            self.warm_up()  # jedi loads in the background while this request is answered
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         before = code[:cursor_pos]
         line = before.rsplit("\n", 1)[-1]
