@@ -74,13 +74,17 @@ class KernelSpec:
                 "env": dict(self.env), "metadata": meta}
 
     def launch_argv(self, connection_file: str) -> list[str]:
-        """argv with `{connection_file}` (and `{resource_dir}`) filled in."""
+        """argv with `{connection_file}` (and `{resource_dir}`) filled in; a bare `python` means this
+        interpreter, as Jupyter's native kernelspec expects."""
         subs = {"connection_file": connection_file, "resource_dir": self.resource_dir or ""}
         out = []
+        major, minor = sys.version_info[:2]
         for a in self.argv:
             for k, v in subs.items():
                 a = a.replace("{" + k + "}", v)
             out.append(a)
+        if out and out[0] in ("python", f"python{major}", f"python{major}.{minor}"):
+            out[0] = sys.executable
         return out
 
 

@@ -72,8 +72,10 @@ class LoopRunner:
         pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
         for t in pending:
             t.cancel()
-        if pending and not self.loop.is_running():
-            self.loop.run_until_complete(asyncio.wait(pending, timeout=1.0))
+        if self.loop.is_running():
+            return  # closed from a hook inside our own loop: the next call finds it stopped
+        if pending:
+            self.run(asyncio.wait(pending, timeout=1.0))
         self.loop.close()
 
 

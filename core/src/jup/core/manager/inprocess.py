@@ -2,7 +2,8 @@
 thread (so GUIs, debuggers and `import pdb` behave), reached through the same client API.
 
 A kernelspec's `inprocess_factory` ("module:callable", e.g. "jup.python.kernel:PythonKernel.in_process",
-as `jup.core.kernelbase.Kernel.in_process` provides) returns a started kernel object that keeps:
+as `jup.core.kernelbase.Kernel.in_process` provides; a kernel class with an `in_process` classmethod is
+called through it) returns a started kernel object that keeps:
 
     kernel.context: zmq.Context          the context its sockets live in (clients share it)
     kernel.connection_info               dict or ConnectionInfo with transport "inproc"; the endpoint
@@ -60,7 +61,10 @@ class InProcessKernelManager:
         """Create the kernel (the factory binds its in-process sockets)."""
         if self.kernel is not None:
             raise KernelError("This in-process kernel is already running; restart() it instead.")
-        self.kernel = load_factory(self.spec.inprocess_factory)()  # type: ignore[arg-type]
+        factory = load_factory(self.spec.inprocess_factory)  # type: ignore[arg-type]
+        if isinstance(factory, type) and hasattr(factory, "in_process"):
+            factory = factory.in_process  # a kernel class (kernelbase.Kernel style)
+        self.kernel = factory()
 
     def is_alive(self) -> bool:
         return self.kernel is not None

@@ -1,0 +1,123 @@
+"""Our client and manager drive ipykernel, the reference Jupyter kernel, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from jup.core.errors import NoSuchKernel
+from jup.core.kernelspec import get_kernel_spec
+from jup.core.manager import BlockingKernelManager
+from jup.core.testing import leftover_processes
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def ipykernel_spec(tmp_path_factory):
+    """ipykernel's kernelspec: the venv's `python3`, else installed into a temporary prefix."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path_factory.mktemp("runtime")))
+    try:
+        spec = get_kernel_spec("python3")
+    except NoSuchKernel:
+        prefix = tmp_path_factory.mktemp("ipyk")
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--prefix", str(prefix)], check=True,
+                       capture_output=True)
+        mp.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+        spec = get_kernel_spec("python3")
+    yield spec
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def km(ipykernel_spec):
+    manager = BlockingKernelManager(ipykernel_spec)
+    manager.start(timeout=60)
+    yield manager
+    pid = manager.pid
+    manager.shutdown()
+    assert leftover_processes([pid]) == []
+    assert not os.path.exists(manager.connection_file)
+
+
+@pytest.fixture
+def kc(km):
+    c = km.client()
+    c.wait_for_ready(timeout=30)
+    yield c
+    c.stop_channels()
+
+
+def run(kc, code, **kw):
+    seen = []
+    reply = kc.execute_interactive(code, output_hook=seen.append, timeout=30, **kw)
+    return reply["content"], seen
+
+
+def test_execute_stream_result_and_error(kc):
+    content, seen = run(kc, "print('hello from ipykernel'); 6 * 7")
+    assert content["status"] == "ok"
+    assert any(x["msg_type"] == "stream" and x["content"]["text"] == "hello from ipykernel\n" for x in seen)
+    result = [x for x in seen if x["msg_type"] == "execute_result"][0]
+    assert result["content"]["data"]["text/plain"] == "42"
+    content, seen = run(kc, "raise ValueError('bad value')")
+    assert content["status"] == "error" and content["ename"] == "ValueError"
+    assert [x["content"]["evalue"] for x in seen if x["msg_type"] == "error"] == ["bad value"]
+
+
+def test_complete_inspect_is_complete_history(kc):
+    run(kc, "jup_interop_value = [1, 2, 3]")
+    matches = kc.complete("jup_interop_v", reply=True, timeout=30)["content"]["matches"]
+    assert "jup_interop_value" in matches
+    insp = kc.inspect("jup_interop_value", reply=True, timeout=30)["content"]
+    assert insp["found"] and "list" in insp["data"]["text/plain"]
+    assert kc.is_complete("def f():", reply=True, timeout=30)["content"]["status"] == "incomplete"
+    hist = kc.history(hist_access_type="tail", n=5, reply=True, timeout=30)["content"]["history"]
+    assert any("jup_interop_value" in h[2] for h in hist)
+
+
+def test_input_through_stdin(kc):
+    content, _ = run(kc, "answer = input('Your name: ')", stdin_hook=lambda msg: "Grace")
+    assert content["status"] == "ok"
+    ue = kc.execute("", user_expressions={"a": "answer"}, reply=True, timeout=30)["content"]["user_expressions"]
+    assert ue["a"]["data"]["text/plain"] == "'Grace'"
+
+
+def test_interrupt_stops_a_sleeping_cell(km, kc):
+    msg_id = kc.execute("import time; time.sleep(60)")
+    for _ in range(200):  # wait until ipykernel says the cell is running (bounded)
+        msg = kc.get_iopub_msg(timeout=10)
+        if msg["msg_type"] == "execute_input" and msg["parent_header"].get("msg_id") == msg_id:
+            break
+    t0 = time.monotonic()
+    km.interrupt()
+    reply = kc.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+    assert time.monotonic() - t0 < 10
+
+
+def test_restart_and_shutdown_leave_nothing(ipykernel_spec):
+    km = BlockingKernelManager(ipykernel_spec)
+    km.start(timeout=60)
+    restarted = threading.Event()
+    km.on_event(lambda ev: restarted.set() if ev.name == "restarted" else None)
+    kc = km.client()
+    kc.wait_for_ready(timeout=30)
+    run(kc, "before_restart = 1")
+    first = km.pid
+    km.restart()
+    assert restarted.is_set() and km.pid != first
+    kc.wait_for_ready(timeout=30)
+    content, _ = run(kc, "before_restart")
+    assert content["ename"] == "NameError"
+    kc.stop_channels()
+    km.shutdown()
+    assert leftover_processes([first, km.pid]) == []
+    assert not os.path.exists(km.connection_file)
