@@ -93,9 +93,10 @@ def test_matplotlib_agg(sess):
 
 @pytest.mark.timeout(180)
 def test_a_third_party_magic_package_is_found_by_its_entry_point(tmp_path):
+    # the way scripts/setup --test installs it (editable), so the two never fight over the install
     install = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                              "--no-build-isolation", str(FIXTURE)], capture_output=True, text=True,
-                             timeout=170)
+                              "--no-build-isolation", "--config-settings", "editable_mode=compat",
+                              "-e", str(FIXTURE)], capture_output=True, text=True, timeout=170)
     assert install.returncode == 0, install.stderr
     code = textwrap.dedent("""
         from jup.python.publisher import RecordingPublisher
