@@ -68,7 +68,7 @@ def _publish(fig: Any) -> None:
     publish_display_data(data, md)
 
 
-def show(block: Any = None, close: bool | None = None) -> None:
+def show_figures(block: Any = None, close: bool | None = None) -> None:
     """Send every open figure to the frontend, then close them."""
     try:
         for manager in Gcf.get_all_fig_managers():
@@ -86,7 +86,7 @@ def flush_figures() -> None:
     if matplotlib.get_backend() not in (BACKEND, "module://" + __name__):
         return
     if Gcf.get_all_fig_managers():
-        show()
+        show_figures()
 
 
 class FigureManagerJup(FigureManagerBase):
@@ -102,8 +102,8 @@ class _BackendJup(_Backend):
     FigureManager = FigureManagerJup
 
     @staticmethod
-    def show(block: Any = None) -> None:
-        show(block)
+    def show(block: Any = None) -> None:  # exported as this module's `show` (plt.show calls it)
+        show_figures(block)
 
     @staticmethod
     def draw_if_interactive() -> None:
