@@ -24,6 +24,7 @@ from typing import Any
 from jup.core.errors import UsageError
 from jup.python import transform as _transform
 from jup.python.display.formatter import DisplayFormatter
+from jup.python.outcache import OutputCache
 from jup.python.publisher import PrintPublisher, publisher_error
 from jup.python.traceback import TracebackFormatter, cell_filename, normalize_mode
 
@@ -127,10 +128,6 @@ class DisplayPublisher:
         self.shell.publisher.clear_output(wait)
 
 
-class _OutCache(dict):
-    """`Out`: results by execution count."""
-
-
 class ExecutionInfo:
     """What pre_run_cell callbacks receive."""
 
@@ -191,7 +188,7 @@ class Shell:
         ns.setdefault("__loader__", None)
         main = sys.modules.get("__main__")
         hidden = {
-            "In": [""], "Out": _OutCache(), "_": "", "__": "", "___": "", "_i": "", "_ii": "",
+            "In": [""], "Out": OutputCache(ns, self.config.get("output_cache_bytes")), "_": "", "__": "", "___": "", "_i": "", "_ii": "",
             "_iii": "", "_i00": "", "_oh": None, "_ih": None, "_dh": [os.getcwd()],
             "get_ipython": current, "exit": _Exit(self), "quit": _Exit(self),
         }
