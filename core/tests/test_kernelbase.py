@@ -1,0 +1,372 @@
+"""jup.core.kernelbase as kernel authors and users meet it: a tiny kernel that `exec`s its cells,
+run as a real process (or in this process for in-process mode), driven over real zmq sockets."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import zmq
+from jupyter_client import BlockingKernelClient
+
+from jup.core.protocol.connection import ConnectionInfo
+from jup.core.protocol.session import Session
+
+WAIT = 10
+
+#: The test kernel: cells are Python run with exec; inspect shows repr(); complete lists names.
+EXEC_KERNEL = textwrap.dedent('''
+    from jup.core.kernelbase import Kernel
+
+    class ExecKernel(Kernel):
+        implementation = "exec-test"
+
+        def kernel_ready(self):
+            self.ns = {"kernel": self, "__name__": "__main__"}
+
+        def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
+            exec(compile(code, "<cell>", "exec"), self.ns)
+            return {"status": "ok"}
+
+        def do_inspect(self, code, cursor_pos, detail_level=0):
+            return {"found": True, "data": {"text/plain": repr(eval(code, self.ns))}, "metadata": {}}
+
+        def do_complete(self, code, cursor_pos):
+            prefix = code[:cursor_pos].split()[-1] if code[:cursor_pos].split() else ""
+            names = sorted(n for n in list(self.ns) if n.startswith(prefix))
+            return {"matches": names, "cursor_start": cursor_pos - len(prefix), "cursor_end": cursor_pos}
+
+    if __name__ == "__main__":
+        raise SystemExit(ExecKernel.main())
+''')
+
+
+class ExecProcess:
+    """The exec kernel as a process with a jupyter_client client."""
+
+    def __init__(self, tmp_path, env=None):
+        self.info = ConnectionInfo.allocate()
+        self.path = str(self.info.write(tmp_path / "kernel-exec.json"))
+        self.runtime = tmp_path / "runtime"
+        self.stderr = open(tmp_path / "kernel.stderr", "w")
+        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime), **(env or {})}
+        self.proc = subprocess.Popen([sys.executable, "-c", EXEC_KERNEL, "-f", self.path],
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr, env=env)
+        self.kc = BlockingKernelClient()
+        self.kc.load_connection_file(self.path)
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=WAIT)
+
+    def reply(self, get, msg_id, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = get(timeout=max(0.01, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+        raise AssertionError(f"no reply to {msg_id}")
+
+    def run(self, code, timeout=WAIT):
+        """Execute and return (reply content, iopub messages of the cell up to idle)."""
+        mid = self.kc.execute(code)
+        reply = self.reply(self.kc.get_shell_msg, mid, timeout)
+        return reply["content"], self.iopub_until_idle(mid, timeout)
+
+    def iopub_until_idle(self, msg_id, timeout=WAIT):
+        out, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") == msg_id:
+                out.append(msg)
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return out
+        raise AssertionError(f"no idle for {msg_id}")
+
+    def control(self, msg_type, content=None, timeout=WAIT):
+        msg = self.kc.session.msg(msg_type, content or {})
+        self.kc.control_channel.send(msg)
+        return self.reply(self.kc.get_control_msg, msg["header"]["msg_id"], timeout)
+
+    def wait_busy(self, msg_id):
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            msg = self.kc.get_iopub_msg(timeout=WAIT)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+                return
+        raise AssertionError("the cell did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.control("shutdown_request", {"restart": False}, timeout=5)
+                self.proc.wait(5)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.kc.stop_channels()
+        self.stderr.close()
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    k = ExecProcess(tmp_path)
+    yield k
+    k.stop()
+
+
+def _text(msgs, name="stdout"):
+    return "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream"
+                   and m["content"]["name"] == name)
+
+
+def test_print_goes_to_the_cell_as_batched_stream(kernel):
+    reply, msgs = kernel.run("for i in range(1000): print(i)")
+    assert reply["status"] == "ok"
+    assert _text(msgs) == "".join(f"{i}\n" for i in range(1000))
+    assert sum(m["msg_type"] == "stream" for m in msgs) < 10  # batched, not one message per print
+
+
+def test_exceptions_become_error_replies_and_error_messages(kernel):
+    reply, msgs = kernel.run("1/0")
+    assert reply["status"] == "error" and reply["ename"] == "ZeroDivisionError"
+    errors = [m for m in msgs if m["msg_type"] == "error"]
+    assert errors and errors[0]["content"]["ename"] == "ZeroDivisionError"
+
+
+def test_fd_level_output_of_subprocesses_and_c_code_shows_in_the_cell(kernel):
+    reply, msgs = kernel.run(textwrap.dedent('''
+        import os, ctypes
+        os.system("echo hi-from-a-subprocess")
+        ctypes.CDLL(None).printf(b"hi-from-printf\\n")
+        os.write(2, b"hi-on-fd2\\n")
+    '''))
+    assert reply["status"] == "ok"
+    assert "hi-from-a-subprocess\n" in _text(msgs) and "hi-from-printf\n" in _text(msgs)
+    assert "hi-on-fd2\n" in _text(msgs, "stderr")
+
+
+def test_thread_output_goes_to_the_cell_that_started_the_thread(kernel):
+    first_id = kernel.kc.execute(textwrap.dedent('''
+        import threading
+        go = threading.Event()
+        def later():
+            go.wait(10)
+            print("from-the-thread")
+        t = threading.Thread(target=later)
+        t.start()
+    '''))
+    kernel.reply(kernel.kc.get_shell_msg, first_id)
+    second_id = kernel.kc.execute("go.set(); t.join(10); print('from-the-second-cell')")
+    kernel.reply(kernel.kc.get_shell_msg, second_id)
+    seen = {}
+    deadline = time.monotonic() + WAIT
+    while len(seen) < 2 and time.monotonic() < deadline:
+        msg = kernel.kc.get_iopub_msg(timeout=WAIT)
+        if msg["msg_type"] == "stream":
+            for line in msg["content"]["text"].splitlines():
+                seen[line] = msg["parent_header"]["msg_id"]
+    assert seen == {"from-the-thread": first_id, "from-the-second-cell": second_id}
+
+
+def test_output_budget_sends_head_marker_and_tail_and_keeps_the_full_file(tmp_path):
+    k = ExecProcess(tmp_path, env={"JUP_OUTPUT_BUDGET": "100000"})
+    try:
+        reply, msgs = k.run("for i in range(100000): print(f'line {i}')", timeout=60)
+        assert reply["status"] == "ok"
+        text = _text(msgs)
+        assert len(text) < 100000 + 1000  # what the frontend received stays near the budget
+        assert text.startswith("line 0\nline 1\n")
+        assert text.endswith("line 99999\n")  # the tail arrives when the cell ends
+        marker = [line for line in text.splitlines() if line.startswith("[jup]") and "held back" in line]
+        assert len(marker) == 1
+        path = marker[0].rsplit("full output: ", 1)[1]
+        with open(path) as f:
+            full = f.read()
+        assert full == "".join(f"line {i}\n" for i in range(100000))
+        # the next cell has a fresh budget
+        reply, msgs = k.run("print('small')")
+        assert _text(msgs) == "small\n"
+    finally:
+        k.stop()
+    assert not os.path.exists(path), "the held-back output is removed with the kernel"
+
+
+def test_inspect_of_an_object_with_a_slow_repr_answers_within_the_deadline(kernel):
+    kernel.run(textwrap.dedent('''
+        import time
+        class Slow:
+            def __repr__(self):
+                time.sleep(30)
+                return "slow"
+        slow = Slow()
+    '''))
+    t0 = time.monotonic()
+    reply = kernel.reply(kernel.kc.get_shell_msg, kernel.kc.inspect("slow", 4), timeout=5)
+    assert time.monotonic() - t0 < 2
+    assert reply["content"]["found"] is False
+    assert "longer than 1 s" in reply["content"]["metadata"]["jup_skipped"]
+    # a stuck worker does not block the next request
+    t0 = time.monotonic()
+    comp = kernel.reply(kernel.kc.get_shell_msg, kernel.kc.complete("sl", 2), timeout=5)
+    assert comp["content"]["matches"] == ["slow"] and time.monotonic() - t0 < 1
+    reply, _ = kernel.run("print('still executing')")
+    assert reply["status"] == "ok"
+
+
+def test_completion_works_while_a_cell_sleeps(kernel):
+    mid = kernel.kc.execute("import time; time.sleep(10)")
+    kernel.wait_busy(mid)
+    t0 = time.monotonic()
+    comp = kernel.reply(kernel.kc.get_shell_msg, kernel.kc.complete("ti", 2), timeout=2)
+    assert "time" in comp["content"]["matches"] and time.monotonic() - t0 < 0.2
+    assert kernel.control("interrupt_request")["content"]["status"] == "ok"
+
+
+def test_interrupt_of_a_busy_python_loop_says_ok(kernel):
+    mid = kernel.kc.execute("while True: pass")
+    kernel.wait_busy(mid)
+    t0 = time.monotonic()
+    assert kernel.control("interrupt_request")["content"]["status"] == "ok"
+    assert time.monotonic() - t0 < 1
+    assert kernel.reply(kernel.kc.get_shell_msg, mid)["content"]["ename"] == "KeyboardInterrupt"
+
+
+def test_interrupt_of_code_that_ignores_signals_says_it_failed_and_to_restart(tmp_path):
+    """C code that releases the GIL but never looks at signals (simulated by blocking SIGINT)."""
+    k = ExecProcess(tmp_path, env={"JUP_INTERRUPT_GRACE": "0.5"})
+    try:
+        mid = k.kc.execute("import signal, time\n"
+                           "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
+                           "time.sleep(100)")
+        k.wait_busy(mid)
+        t0 = time.monotonic()
+        reply = k.control("interrupt_request")["content"]
+        assert 0.4 < time.monotonic() - t0 < 3
+        assert reply["status"] == "error" and "Restart the kernel" in reply["evalue"]
+        info = k.reply(k.kc.get_shell_msg, k.kc.kernel_info(), timeout=2)  # still answering
+        assert info["content"]["status"] == "ok"
+    finally:
+        k.proc.kill()
+        k.proc.wait(5)
+        k.kc.stop_channels()
+
+
+def test_heartbeat_answers_even_while_c_code_holds_the_gil(tmp_path):
+    """sum(range(10**12)) never releases the GIL, so no Python thread can answer; the heartbeat
+    (echoed in C) still does, which tells a manager the kernel is alive but stuck."""
+    k = ExecProcess(tmp_path)
+    ctx = zmq.Context.instance()
+    hb = ctx.socket(zmq.REQ)
+    hb.setsockopt(zmq.LINGER, 0)
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    try:
+        k.kc.execute(f"with open({str(fifo)!r}, 'w') as f: f.write('x')\nsum(range(10**12))")
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            assert select.select([fd], [], [], WAIT)[0], "the cell did not start"
+        finally:
+            os.close(fd)
+        hb.connect(k.info.url("hb"))
+        hb.send(b"ping")
+        assert hb.poll(2000) and hb.recv() == b"ping"
+    finally:
+        hb.close()
+        k.proc.kill()
+        k.proc.wait(5)
+        k.kc.stop_channels()
+
+
+def test_comms_open_message_and_close(kernel):
+    kernel.run(textwrap.dedent('''
+        def opened(comm, msg):
+            comm.on_msg(lambda m: comm.send({"echo": m["content"]["data"]["x"]}))
+        kernel.comm_manager.register_target("echo-target", opened)
+    '''))
+    s = kernel.kc.session
+    kernel.kc.shell_channel.send(s.msg("comm_open", {"comm_id": "c1", "target_name": "echo-target",
+                                                     "data": {}}))
+    kernel.kc.shell_channel.send(s.msg("comm_msg", {"comm_id": "c1", "data": {"x": 42}}))
+    deadline = time.monotonic() + WAIT
+    echoed = None
+    while echoed is None and time.monotonic() < deadline:
+        msg = kernel.kc.get_iopub_msg(timeout=WAIT)
+        if msg["msg_type"] == "comm_msg":
+            echoed = msg["content"]
+    assert echoed == {"comm_id": "c1", "data": {"echo": 42}}
+    info = kernel.reply(kernel.kc.get_shell_msg, kernel.kc.comm_info())
+    assert info["content"]["comms"] == {"c1": {"target_name": "echo-target"}}
+    kernel.kc.shell_channel.send(s.msg("comm_open", {"comm_id": "c2", "target_name": "nobody",
+                                                     "data": {}}))
+    closed = None
+    while closed is None and time.monotonic() < deadline:
+        msg = kernel.kc.get_iopub_msg(timeout=WAIT)
+        if msg["msg_type"] == "comm_close":
+            closed = msg["content"]["comm_id"]
+    assert closed == "c2"  # an unknown target is refused by closing the comm
+
+
+def test_connection_file_errors_are_explained(tmp_path):
+    missing = subprocess.run([sys.executable, "-c", EXEC_KERNEL, "-f", str(tmp_path / "nope.json")],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    (tmp_path / "bad.json").write_text("{not json")
+    bad = subprocess.run([sys.executable, "-c", EXEC_KERNEL, "-f", str(tmp_path / "bad.json")],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "could not be read" in bad.stderr
+    usage = subprocess.run([sys.executable, "-c", EXEC_KERNEL], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "CONNECTION_FILE" in usage.stderr
+
+
+# ---- in-process mode ------------------------------------------------------------------------------
+
+def _exec_kernel_class():
+    ns: dict = {"__name__": "exec_kernel"}
+    exec(EXEC_KERNEL, ns)
+    return ns["ExecKernel"]
+
+
+def test_in_process_kernel_runs_cells_on_the_pumping_thread_without_stealing_stdout():
+    kernel = _exec_kernel_class().in_process()
+    host_stdout = sys.stdout
+    session = Session(key=kernel.connection_info["key"])
+    ip = kernel.connection_info["ip"]
+    shell = kernel.context.socket(zmq.DEALER)
+    iopub = kernel.context.socket(zmq.SUB)
+    try:
+        shell.connect(f"inproc://{ip}-{kernel.connection_info['shell_port']}")
+        iopub.connect(f"inproc://{ip}-{kernel.connection_info['iopub_port']}")
+        iopub.setsockopt(zmq.SUBSCRIBE, b"")
+        # kernel_info is answered by the kernel's I/O thread, without pumping
+        session.send(shell, "kernel_info_request", {})
+        assert shell.poll(WAIT * 1000)
+        _, info = session.recv(shell)
+        assert info["content"]["implementation"] == "exec-test"
+        req = session.send(shell, "execute_request", {"code": "import threading\n"
+                                                      "print('in-process', threading.current_thread().name)",
+                                                      "silent": False})
+        deadline, handled = time.monotonic() + WAIT, 0
+        while not shell.poll(0) and time.monotonic() < deadline:
+            handled += kernel.pump(0.05)
+        assert handled == 1 and sys.stdout is host_stdout
+        _, reply = session.recv(shell)
+        assert reply["content"]["status"] == "ok"
+        texts = []
+        while iopub.poll(1000):
+            _, msg = session.recv(iopub)
+            if msg["parent_header"].get("msg_id") != req["header"]["msg_id"]:
+                continue
+            if msg["msg_type"] == "stream":
+                texts.append(msg["content"]["text"])
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        assert "".join(texts) == "in-process MainThread\n"
+        assert kernel.pump(0) == 0  # nothing left to do
+    finally:
+        shell.close(0)
+        iopub.close(0)
+        kernel.close()
