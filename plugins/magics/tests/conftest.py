@@ -109,15 +109,3 @@ def kernel(tmp_path_factory):
     proc, kc = start_kernel(tmp)
     yield kc
     stop_kernel(proc, kc)
-
-
-def execute(kc, code: str, timeout: float = 30, **kw) -> tuple[dict, list[dict]]:
-    """Execute `code` on a kernel; the execute_reply and the iopub messages until idle."""
-    msgs: list[dict] = []
-    reply = kc.execute_interactive(code, timeout=timeout, output_hook=msgs.append, **kw)
-    return reply, msgs
-
-
-def stream_text(msgs: list[dict], name: str = "stdout") -> str:
-    return "".join(m["content"]["text"] for m in msgs
-                   if m["msg_type"] == "stream" and m["content"]["name"] == name)

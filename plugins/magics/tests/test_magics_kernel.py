@@ -5,9 +5,20 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import execute, stream_text
 
 pytestmark = pytest.mark.timeout(120)
+
+
+def execute(kc, code: str, timeout: float = 30) -> tuple[dict, list[dict]]:
+    """Execute `code` on the kernel; the execute_reply and the cell's iopub messages until idle."""
+    msgs: list[dict] = []
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=msgs.append)
+    return reply, msgs
+
+
+def stream_text(msgs: list[dict], name: str = "stdout") -> str:
+    return "".join(m["content"]["text"] for m in msgs
+                   if m["msg_type"] == "stream" and m["content"]["name"] == name)
 
 
 def test_timeit_and_time_output_reach_the_client(kernel):

@@ -13,6 +13,14 @@ from jup.core import MagicSpec
 from jup.python.completer import Completer
 
 
+def run(kc, code: str, timeout: float = 30) -> tuple[dict, list[dict]]:
+    """Execute `code` on the kernel; the execute_reply and the cell's iopub messages until idle."""
+    msgs: list[dict] = []
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=msgs.append)
+    return reply, msgs
+
+
+
 class Blocking:
     """An object whose property would hang a completer that evaluates attributes."""
 
@@ -185,7 +193,6 @@ def test_100k_names_complete_in_under_100_ms(shell):
 
 @pytest.mark.timeout(60)
 def test_complete_request_through_a_kernel(kernel):
-    from conftest import run
     run(kernel, "import os\nmy_variable = {'key_one': 1}")
     msg_id = kernel.complete("my_var")
     reply = kernel.get_shell_msg(timeout=10)

@@ -14,6 +14,14 @@ import pytest
 from jup.python.history import HistoryManager, parse_range
 
 
+def run(kc, code: str, timeout: float = 30) -> tuple[dict, list[dict]]:
+    """Execute `code` on the kernel; the execute_reply and the cell's iopub messages until idle."""
+    msgs: list[dict] = []
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=msgs.append)
+    return reply, msgs
+
+
+
 @pytest.fixture
 def hist(tmp_path):
     h = HistoryManager(path=str(tmp_path / "history.sqlite"))
@@ -184,7 +192,6 @@ def test_memory_database(monkeypatch):
 
 @pytest.mark.timeout(60)
 def test_history_request_through_a_kernel(kernel):
-    from conftest import run
     for code in ("a = 10", "b = a * 2", "b"):
         run(kernel, code)
     msg_id = kernel.history(hist_access_type="tail", n=3, raw=True, output=False)

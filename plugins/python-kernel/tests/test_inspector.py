@@ -11,6 +11,14 @@ import pytest
 from jup.python.inspector import Inspector, name_at_cursor
 
 
+def run(kc, code: str, timeout: float = 30) -> tuple[dict, list[dict]]:
+    """Execute `code` on the kernel; the execute_reply and the cell's iopub messages until idle."""
+    msgs: list[dict] = []
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=msgs.append)
+    return reply, msgs
+
+
+
 def documented(a, b=2, *args, key=None):
     """Add things up, carefully."""
     return a + b
@@ -130,7 +138,6 @@ def test_inspect_reply_content(insp):
 
 @pytest.mark.timeout(60)
 def test_inspect_request_and_question_mark_through_a_kernel(kernel):
-    from conftest import run
     kernel.inspect("zip", 3, 0)
     reply = kernel.get_shell_msg(timeout=10)
     assert reply["content"]["found"] is True

@@ -11,6 +11,19 @@ import pytest
 from jup.python.system import SList, getoutput, system
 
 
+def run(kc, code: str, timeout: float = 30) -> tuple[dict, list[dict]]:
+    """Execute `code` on the kernel; the execute_reply and the cell's iopub messages until idle."""
+    msgs: list[dict] = []
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=msgs.append)
+    return reply, msgs
+
+
+def stdout_of(msgs: list[dict], name: str = "stdout") -> str:
+    return "".join(m["content"]["text"] for m in msgs
+                   if m["msg_type"] == "stream" and m["content"]["name"] == name)
+
+
+
 def test_system_streams_stdout_and_stderr_and_returns_the_exit_code(capfd):
     code = system("echo out line; echo err line >&2; exit 4")
     assert code == 4
@@ -95,7 +108,6 @@ def test_x_equals_bang_in_a_real_shell(shell, tmp_path):
 
 @pytest.mark.timeout(60)
 def test_bang_in_a_kernel_streams_to_the_cell(kernel):
-    from conftest import run, stdout_of
     reply, msgs = run(kernel, "!echo one; echo two >&2")
     assert reply["content"]["status"] == "ok"
     assert "one" in stdout_of(msgs) and "two" in stdout_of(msgs, "stderr")
