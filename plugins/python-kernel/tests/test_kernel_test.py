@@ -1,0 +1,68 @@
+"""jupyter_kernel_test, the Jupyter project's conformance suite, run against our kernel as
+jupyter_client finds it: through a kernelspec on JUPYTER_PATH, with IPython's own samples."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import jupyter_kernel_test
+
+KERNEL_NAME = "jup-python-conformance"
+
+
+class JupPythonKernelTests(jupyter_kernel_test.KernelTests):
+    kernel_name = KERNEL_NAME
+    language_name = "python"
+    file_extension = ".py"
+
+    code_hello_world = "print('hello, world')"
+    code_stderr = "import sys; print('test', file=sys.stderr)"
+    completion_samples = [{"text": "zi", "matches": {"zip"}}]
+    complete_code_samples = ["1", "print('hello, world')", "def f(x):\n  return x*2\n\n\n"]
+    incomplete_code_samples = ["print('''hello", "def f(x):\n  x*2"]
+    invalid_code_samples = ["import = 7q"]
+    code_page_something = "zip?"
+    code_generate_error = "raise"
+    code_execute_result = [{"code": "1+2+3", "result": "6"},
+                           {"code": "[n*n for n in range(1, 4)]", "result": "[1, 4, 9]"}]
+    code_display_data = [
+        {"code": "from IPython.display import HTML, display; display(HTML('<b>test</b>'))",
+         "mime": "text/html"},
+        {"code": "from IPython.display import Math, display; display(Math('\\\\frac{1}{2}'))",
+         "mime": "text/latex"},
+    ]
+    code_history_pattern = "1?2*"
+    supported_history_operations = ("tail", "range", "search")
+    code_inspect_sample = "zip"
+    code_clear_output = "from IPython.display import clear_output; clear_output()"
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls._tmp = tempfile.TemporaryDirectory()
+        spec_dir = os.path.join(cls._tmp.name, "kernels", KERNEL_NAME)
+        os.makedirs(spec_dir)
+        with open(os.path.join(spec_dir, "kernel.json"), "w") as f:
+            json.dump({"argv": [sys.executable, "-m", "jup.python", "-f", "{connection_file}"],
+                       "display_name": "Python 3 (jup)", "language": "python",
+                       "interrupt_mode": "signal",
+                       "env": {"JUP_HISTORY_FILE": os.path.join(cls._tmp.name, "history.sqlite")}}, f)
+        cls._saved_path = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = cls._tmp.name + (os.pathsep + cls._saved_path if cls._saved_path else "")
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        super().tearDownClass()
+        if cls._saved_path is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = cls._saved_path
+        cls._tmp.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
