@@ -201,3 +201,14 @@ def test_history_request_through_a_kernel(kernel):
     kernel.history(hist_access_type="search", pattern="b*", unique=True, raw=True, output=False)
     reply = kernel.get_shell_msg(timeout=10)
     assert [h[2] for h in reply["content"]["history"]] == ["b = a * 2", "b"]
+
+
+def test_inputs_stored_just_before_exit_reach_the_disk(tmp_path):
+    path = str(tmp_path / "exit.sqlite")
+    code = ("import sys\nfrom jup.python.history import HistoryManager\n"
+            "h = HistoryManager(path=sys.argv[1])\nh.store_input(1, 'last words')\n")
+    res = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    rows = sqlite3.connect(path).execute("SELECT source FROM history").fetchall()
+    assert rows == [("last words",)]

@@ -12,6 +12,7 @@ Addressing (as `%history` and `history_request` use it): a session is a positive
 
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
 import fnmatch
 import os
@@ -21,6 +22,7 @@ import sqlite3
 import sys
 import threading
 import warnings
+import weakref
 from typing import Any
 
 from jup.core.paths import jup_data_dir
@@ -69,6 +71,7 @@ class HistoryManager:
         self._closed = False
         self._writer = threading.Thread(target=self._run_writer, name="jup-history", daemon=True)
         self._writer.start()
+        atexit.register(_close_at_exit, weakref.ref(self))  # what is queued reaches the disk
 
     @property
     def session_number(self) -> int:
@@ -410,6 +413,12 @@ def parse_range(spec: str) -> list[tuple[int, int, int | None]]:
         else:
             triples.append((session, first, int(end)))
     return triples
+
+
+def _close_at_exit(ref: weakref.ref) -> None:
+    manager = ref()
+    if manager is not None:
+        manager.close(timeout=2.0)
 
 
 def _looks_corrupt(exc: BaseException) -> bool:
