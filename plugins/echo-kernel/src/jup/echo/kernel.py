@@ -5,6 +5,8 @@ A cell may also be one of these commands, each showing one kernel service:
     input: PROMPT     ask the frontend for a line (stdin channel) and echo the answer
     sleep N           sleep N seconds (interruptible), to try interrupt and busy-time requests
     error: MESSAGE    fail with MESSAGE (shows the error path and stop_on_error)
+    stderr: TEXT      write TEXT to stderr          display: TEXT   show TEXT as display_data
+    page: TEXT        page TEXT (a payload)         clear           clear the cell's output
 
 Completion offers words seen in earlier cells; inspect tells how often a word was seen; a cell
 ending with a backslash is incomplete; history serves tail, range and search.
@@ -36,7 +38,6 @@ class EchoKernel(Kernel):
     language_info = {"name": "echo", "version": "1.0", "mimetype": "text/plain",
                      "file_extension": ".txt"}
     banner = "jup echo kernel: every cell comes back as it was sent."
-    help_links = [{"text": "Writing a jup kernel", "url": "https://example.invalid/jup/docs/kernels.md"}]
 
     session_number = 1
 
@@ -49,12 +50,24 @@ class EchoKernel(Kernel):
     def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
         output = code
         command, _, arg = code.partition(":")
-        if command.strip() == "input":
-            output = self.raw_input(arg.strip() + " ")  # StdinNotImplementedError if not allowed
-        elif command.strip() == "error":
-            self.publish("error", {"ename": "EchoError", "evalue": arg.strip(),
-                                   "traceback": [f"EchoError: {arg.strip()}"]})
-            return {"status": "error", "ename": "EchoError", "evalue": arg.strip(), "traceback": []}
+        command, arg = command.strip(), arg.strip()
+        if command == "input":
+            output = self.raw_input(arg + " ")  # StdinNotImplementedError if not allowed
+        elif command == "error":  # a kernel that reports an error publishes it, then replies
+            self.publish("error", {"ename": "EchoError", "evalue": arg, "traceback": [f"EchoError: {arg}"]})
+            return {"status": "error", "ename": "EchoError", "evalue": arg, "traceback": []}
+        elif command == "stderr":
+            self.stream("stderr", arg + "\n")
+            return {"status": "ok"}
+        elif command == "display":
+            self.display({"text/plain": arg})
+            return {"status": "ok"}
+        elif command == "page":
+            self.send_payload("page", data={"text/plain": arg}, start=0)
+            return {"status": "ok"}
+        elif code.strip() == "clear":
+            self.clear_output()
+            return {"status": "ok"}
         elif code.split()[:1] == ["sleep"] and len(code.split()) == 2:
             time.sleep(float(code.split()[1]))
         for _, _, word in words_of(code + " " + output):
