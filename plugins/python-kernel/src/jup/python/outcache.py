@@ -22,6 +22,7 @@ ENV = "JUP_OUTPUT_CACHE_BYTES"
 DEFAULT_CEILING = 2 << 30
 _SAMPLE = 100        # items of a container looked at when estimating its size
 _DROPPED_KEPT = 10_000  # dropped-entry records remembered for their error message
+_HEADER = 100  # an object's own bytes beside its data (getsizeof would count the data twice)
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
           "t": 10**12, "tb": 10**12, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
@@ -91,19 +92,19 @@ def estimate_size(obj: Any, _depth: int = 0) -> int:
     try:
         n = getattr(obj, "nbytes", None)  # numpy arrays, pandas Series, torch-like tensors
         if isinstance(n, int) and n >= 0:
-            return n + sys.getsizeof(obj, 0)
+            return n + _HEADER
     except Exception:  # a user property may raise anything
         pass
     try:
         with memoryview(obj) as mv:  # bytes, bytearray, array.array, mmap...
-            return mv.nbytes + sys.getsizeof(obj, 0)
+            return mv.nbytes + _HEADER
     except Exception:
         pass
     try:
         usage = obj.memory_usage(index=True, deep=False)  # pandas DataFrame, shallow
         total = usage.sum() if hasattr(usage, "sum") else usage
         if isinstance(total, int | float) or hasattr(total, "__int__"):
-            return int(total) + sys.getsizeof(obj, 0)
+            return int(total) + _HEADER
     except Exception:
         pass
     try:
