@@ -116,8 +116,15 @@ def test_paths_inside_strings(comp, tmp_path, monkeypatch):
     assert _matches(reply) == [f"{tmp_path}/alpha.csv", f"{tmp_path}/alpine/"]
     reply = comp.complete("!ls alp")
     assert _matches(reply) == ["alpha.csv", "alpine/"]
-    reply = comp.complete("%cd alpi")
+    reply = comp.complete("%cd al")  # directories only
     assert _matches(reply) == ["alpine/"]
+
+
+def test_expressions_inside_f_strings(comp):
+    reply = comp.complete('f"size {obj.me')
+    assert _matches(reply) == ["method"]
+    reply = comp.complete("f'{fo")
+    assert {"food", "foot"} <= set(_matches(reply)) and reply["cursor_start"] == 3
 
 
 def test_magic_names(comp, shell):

@@ -99,6 +99,7 @@ def test_a_property_is_described_not_run(insp):
     text = _plain(insp.info("w.blocking"))
     assert time.perf_counter() - t0 < 1
     assert "A property that would hang if evaluated." in text
+    assert "Type:" in text and "property" in text and "String form" not in text
 
 
 def test_a_slow_repr_is_skipped_in_time(insp):

@@ -146,9 +146,18 @@ class Completer:
         if stripped.startswith("!") or re.match(r"%%?(cd|run|load|writefile|save|pushd|ls|cat|"
                                                 r"pip|sx|system|bash|sh|script)\b", stripped):
             word = re.split(r"[\s'\"=]", line)[-1]
-            return self._paths(word, pos, deadline)
+            found = self._paths(word, pos, deadline)
+            if re.match(r"%(cd|pushd)\b", stripped):
+                found = [r for r in found if r["text"].endswith("/")]
+            return found
         in_string = _open_string(line)
         if in_string is not None:
+            inside = line[in_string + 1:]
+            opener = line[:in_string + 1].rstrip("'\"")
+            if opener[-1:].lower() in ("f", "r") and "f" in opener[-2:].lower() and \
+                    inside.rfind("{") > inside.rfind("}"):
+                # an f-string's {expression}: complete the expression
+                return self._dispatch(code, pos, inside[inside.rfind("{") + 1:], deadline, skipped)
             keys = self._dict_keys(line, pos, deadline, skipped)
             if keys is not None:
                 return keys

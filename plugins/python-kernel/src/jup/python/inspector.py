@@ -141,7 +141,9 @@ class Inspector:
             # with the source shown, the string form and docstring repeat what it says
             fields.append(("Source", source))
         else:
-            if not (inspect.isroutine(obj) or is_class or isinstance(obj, types.ModuleType)):
+            if isinstance(obj, property):
+                fields.append(("Type", "property"))
+            elif not (inspect.isroutine(obj) or is_class or isinstance(obj, types.ModuleType)):
                 fields.append(("Type", type(obj).__name__))
                 fields.append(("String form", self._string_form(obj)))
                 length = self._length(obj)
