@@ -54,7 +54,7 @@ def make_lexer(language_info: dict) -> Any:
         cls = type(get_lexer_by_name(name))
     except ClassNotFound:
         return None
-    return PygmentsLexer(cls)
+    return PygmentsLexer(cls, sync_from_start=False)  # re-lex near the cursor, not the whole cell
 
 
 def make_style(settings: TerminalShell) -> Any:

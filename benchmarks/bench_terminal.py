@@ -1,0 +1,136 @@
+"""Terminal frontend vs IPython, in one run: start to first prompt, `-c pass`, keystroke latency.
+
+    .venv/bin/python benchmarks/bench_terminal.py [--runs 5] [--keys 40] [--kernel NAME]
+
+Start-up is wall time of a fresh process (median of --runs). First prompt is measured in a real pty
+(pexpect) until "In [1]:" is on screen. Keystroke latency: a 200-line cell is pasted (bracketed
+paste), then single keys are typed at its end; each latency is the time from writing the key to
+reading the echo of that key back from the terminal. Targets (issue 4): start and `-c pass`
+<= 0.4x IPython; keystroke-to-screen < 16 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PY = sys.executable
+BIN = Path(PY).parent
+ENV_BASE = {"TERM": "xterm-256color", "PAGER": "cat"}
+PROMPT1 = r"In \[(?:\x1b\[[0-9;]*m)*1(?:\x1b\[[0-9;]*m)*\]:"  # colour codes may split the prompt
+
+
+def _env(tmp: str) -> dict[str, str]:
+    env = {**os.environ, **ENV_BASE, "IPYTHONDIR": os.path.join(tmp, "ipython"),
+           "JUP_DATA_DIR": os.path.join(tmp, "jup")}
+    env.pop("NO_COLOR", None)
+    return env
+
+
+def ours(*args: str, kernel: str | None) -> list[str]:
+    return [PY, "-m", "jup.terminal", *(["--kernel", kernel] if kernel else []), *args]
+
+
+def ipython(*args: str) -> list[str]:
+    return [str(BIN / "ipython"), "--no-banner", *args]
+
+
+def time_c_pass(argv: list[str], env: dict, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                       timeout=120)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def spawn(argv: list[str], env: dict):
+    import pexpect
+    child = pexpect.spawn(argv[0], argv[1:], env=env, encoding="utf-8", dimensions=(50, 120), timeout=60)
+    child.delaybeforesend = None  # pexpect's default 50 ms pause would be counted as latency
+    return child
+
+
+def time_first_prompt(argv: list[str], env: dict, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        child = spawn(argv, env)
+        child.expect(PROMPT1)
+        times.append(time.perf_counter() - t)
+        child.sendcontrol("d")
+        try:
+            child.expect(r"exit|\$|EOF", timeout=5)
+            child.sendline("y")
+        except Exception:
+            pass
+        child.close(force=True)
+    return statistics.median(times)
+
+
+def keystroke_latency(argv: list[str], env: dict, keys: int) -> tuple[float, float]:
+    """(median, p95) ms from writing a key to reading its echo, at the end of a 200-line cell."""
+    import pexpect
+    child = spawn(argv, env)
+    child.expect(PROMPT1)
+    cell = "\n".join(f"value_{i} = {i} * 2  # line {i}" for i in range(199)) + "\nfinal = "
+    child.send("\x1b[200~" + cell + "\x1b[201~")
+    child.expect("final", timeout=30)
+    for _ in range(50):  # drain the redraw of the pasted cell (bounded)
+        try:
+            child.read_nonblocking(65536, timeout=0.3)
+        except pexpect.TIMEOUT:
+            break
+    lat = []
+    for i in range(keys):
+        ch = "abcdefghijklmnopqrstuvwxyz"[i % 26]
+        t = time.perf_counter()
+        child.send(ch)
+        child.expect_exact(ch, timeout=10)
+        lat.append((time.perf_counter() - t) * 1000)
+        for _ in range(20):  # read the rest of this redraw before the next key (bounded)
+            try:
+                child.read_nonblocking(65536, timeout=0.02)
+            except pexpect.TIMEOUT:
+                break
+    child.sendcontrol("c")
+    child.close(force=True)
+    lat.sort()
+    return statistics.median(lat), lat[int(len(lat) * 0.95) - 1]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--keys", type=int, default=40)
+    p.add_argument("--kernel", default=None, help="kernel for jup (default: the default kernel)")
+    a = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _env(tmp)
+        rows = []
+        ip_c = time_c_pass(ipython("-c", "pass"), env, a.runs)
+        jup_c = time_c_pass(ours("-c", "pass", kernel=a.kernel), env, a.runs)
+        rows.append(("-c pass (s)", jup_c, ip_c))
+        ip_p = time_first_prompt(ipython(), env, a.runs)
+        jup_p = time_first_prompt(ours(kernel=a.kernel), env, a.runs)
+        rows.append(("start to first prompt (s)", jup_p, ip_p))
+        jm, jp95 = keystroke_latency(ours(kernel=a.kernel), env, a.keys)
+        im, ip95 = keystroke_latency(ipython(), env, a.keys)
+        rows.append(("keystroke median, 200-line cell (ms)", jm, im))
+        rows.append(("keystroke p95, 200-line cell (ms)", jp95, ip95))
+    print(f"{'measure':40} {'jup':>10} {'ipython':>10} {'ratio':>7}")
+    for name, j, i in rows:
+        print(f"{name:40} {j:10.3f} {i:10.3f} {j / i:7.2f}")
+    print("targets: start and -c pass ratio <= 0.40; keystroke < 16 ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
