@@ -212,3 +212,26 @@ def test_complete_request_through_a_kernel(kernel):
     reply = kernel.get_shell_msg(timeout=10)
     types = reply["content"]["metadata"]["_jupyter_types_experimental"]
     assert {"text": "path", "type": "module"} in [{"text": t["text"], "type": t["type"]} for t in types]
+
+
+def test_completion_while_another_thread_adds_names(shell):
+    """The kernel answers complete_request from a second thread while a cell runs and binds names."""
+    import threading
+    comp = Completer(shell)
+    stop = threading.Event()
+
+    def cell():
+        for i in range(50_000):
+            if stop.is_set():
+                break
+            shell.user_ns[f"busy_{i}"] = i
+
+    t = threading.Thread(target=cell)
+    t.start()
+    try:
+        for _ in range(20):
+            reply = comp.complete("bus")
+            assert "jup_skipped" not in reply["metadata"], reply["metadata"]
+    finally:
+        stop.set()
+        t.join(10)

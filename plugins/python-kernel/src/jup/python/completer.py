@@ -196,8 +196,10 @@ class Completer:
         start = pos - len(prefix)
         found: dict[str, Any] = {}
         for ns in self._namespaces():
-            for k in ns:  # a plain scan: ~5 ms for 100k names, no index to keep in sync
-                if k.startswith(prefix) and k not in found:
+            # a plain scan: ~5 ms for 100k names, no index to keep in sync; over a snapshot,
+            # because a running cell may add names while we answer from another thread
+            for k in list(ns):
+                if isinstance(k, str) and k.startswith(prefix) and k not in found:
                     found[k] = ns
         for k in dir(builtins):
             if k.startswith(prefix) and k not in found and (prefix.startswith("_") or
