@@ -62,6 +62,7 @@ class KernelBridge:
         self._watcher: asyncio.Task | None = None
         self.other_output: OutputHook | None = None  #: output from other clients' cells
         self.running_started: asyncio.Event | None = None  #: set when the kernel says it is busy with our cell
+        self.executor: Any = None  #: runs cells itself (in-process kernels), else None
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -216,6 +217,9 @@ class KernelBridge:
                       silent: bool = False, store_history: bool = True) -> dict:
         """Run `code`; every output message goes to `output` as it arrives. Returns the reply content."""
         self._check_dead()
+        if self.executor is not None:  # blocks this loop while the user's code runs on this thread
+            return self.executor.run(code, output, allow_stdin=input_hook is not None, silent=silent,
+                                     store_history=store_history)
         msg_id = await maybe_await(self.client.execute(code, silent=silent, store_history=store_history,
                                                        allow_stdin=input_hook is not None))
         loop = asyncio.get_running_loop()
@@ -277,6 +281,16 @@ class KernelBridge:
         """Restart the kernel process and wait until it answers again; history in the shell stays."""
         await self.handle.restart()
         self.died = None
+        fresh = getattr(self.handle, "fresh_client", None)
+        if fresh is not None:  # an in-process kernel is a new object: reconnect the readers
+            for t in self._tasks:
+                t.cancel()
+            await maybe_await(getattr(self.client, "stop_channels", lambda: None)())
+            self.client = fresh()
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._pump(self.client.get_shell_msg, self._on_shell)),
+                           loop.create_task(self._pump(self.client.get_iopub_msg, self._on_iopub)),
+                           loop.create_task(self._pump(self.client.get_stdin_msg, self._on_stdin))]
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.get_running_loop().create_task(self._watch_process())
         await self.wait_ready(timeout)

@@ -83,7 +83,16 @@ class InProcessHandle:
         return None  # SIGINT reaches the user's code directly, it runs on this thread
 
     async def restart(self) -> None:
+        if self._pump_task is not None:
+            self._pump_task.cancel()
         self.km.restart()
+        self.start_pumping()
+
+    def fresh_client(self) -> Any:
+        """A client for the new kernel object after a restart."""
+        client = self.km.async_client()
+        client.start_channels()
+        return client
 
     async def shutdown(self) -> None:
         if self._pump_task is not None:
@@ -108,11 +117,7 @@ async def _open_core(m: Any, name: str | None) -> KernelBridge:
             print(f"jup terminal: the in-process Python kernel is not available ({e}); "
                   f"using the {fallback!r} kernel instead.", file=sys.stderr)
             return await _open_core(m, fallback)
-        handle = InProcessHandle(km, DEFAULT_KERNEL)
-        client = km.async_client()
-        client.start_channels()
-        handle.start_pumping()
-        return KernelBridge(client, handle, sync_client=None)
+        return open_in_process(km, DEFAULT_KERNEL)
     km = m.KernelManager(name, autorestart=False)
     await km.start()
     handle = CoreHandle(km, name)
@@ -122,6 +127,18 @@ async def _open_core(m: Any, name: str | None) -> KernelBridge:
     sync_client.start_channels()
     bridge = KernelBridge(client, handle, sync_client=sync_client)
     handle.bridge = bridge
+    return bridge
+
+
+def open_in_process(km: Any, name: str) -> KernelBridge:
+    """A bridge to a started in-process kernel manager (jup.core.manager.InProcessKernelManager)."""
+    from jup.terminal.inprocess import InProcessExecutor
+    handle = InProcessHandle(km, name)
+    client = km.async_client()
+    client.start_channels()
+    handle.start_pumping()
+    bridge = KernelBridge(client, handle, sync_client=None)
+    bridge.executor = InProcessExecutor(km)
     return bridge
 
 

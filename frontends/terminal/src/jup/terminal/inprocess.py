@@ -1,0 +1,154 @@
+"""Running cells on an in-process kernel: user code on this (the main) thread, I/O on a helper thread.
+
+An in-process kernel runs a cell inside `pump()` on the caller's thread, which blocks our event loop
+for as long as the cell runs. So while the main thread pumps, a helper thread sends the request,
+shows output as it arrives and answers `input()` from the terminal; Ctrl-C raises KeyboardInterrupt
+right in the user's code, as in plain Python.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import zmq
+
+from jup.core.protocol import Session
+from jup.core.protocol.connection import ConnectionInfo
+from jup.core.protocol.messages import execute_request
+
+InputReader = Callable[[str, bool], str]
+
+
+def terminal_input(prompt: str, password: bool) -> str:
+    """Answer input()/getpass() on the real terminal (the cell's sys.stdout is the kernel's)."""
+    if password:
+        import getpass
+        return getpass.getpass(prompt, stream=sys.__stderr__)
+    out = sys.__stdout__
+    out.write(prompt)
+    out.flush()
+    line = sys.__stdin__.readline()
+    if not line:
+        raise EOFError("end of input")
+    return line.rstrip("\n")
+
+
+def _info(kernel: Any) -> ConnectionInfo:
+    info = kernel.connection_info
+    return info if isinstance(info, ConnectionInfo) else ConnectionInfo.from_dict(dict(info))
+
+
+class InProcessExecutor:
+    """Executes cells on an in-process kernel; one helper thread per cell."""
+
+    def __init__(self, km: Any, read_input: InputReader = terminal_input, pump_slice: float = 0.02):
+        self.km = km
+        self.read_input = read_input
+        self.pump_slice = pump_slice
+
+    def run(self, code: str, output: Callable[[dict], None], allow_stdin: bool = True,
+            silent: bool = False, store_history: bool = True) -> dict:
+        """Run `code`; returns the execute_reply content once its output has been shown."""
+        result: dict[str, Any] = {}
+        done = threading.Event()
+        worker = threading.Thread(target=self._work, name="jup-terminal-io", daemon=True,
+                                  args=(code, output, allow_stdin, silent, store_history, result, done))
+        worker.start()
+        while not done.is_set():  # ends when the helper saw the reply and idle (or failed)
+            try:
+                self.km.pump(self.pump_slice)
+            except KeyboardInterrupt:  # Ctrl-C between two requests: nothing of the user's to stop
+                pass
+        worker.join(timeout=5)
+        if "error" in result:
+            raise result["error"]
+        return result["reply"]
+
+    def _work(self, code: str, output: Callable[[dict], None], allow_stdin: bool, silent: bool,
+              store_history: bool, result: dict, done: threading.Event) -> None:
+        kernel = self.km.kernel
+        info = _info(kernel)
+        session = Session(info.key, info.signature_scheme)
+        ctx: zmq.Context = kernel.context
+        ident = uuid.uuid4().hex.encode()
+        socks = []
+
+        def connect(kind: int, channel: str) -> zmq.Socket:
+            s = ctx.socket(kind)
+            s.linger = 0
+            if kind == zmq.DEALER:
+                s.identity = ident
+            else:
+                s.setsockopt(zmq.SUBSCRIBE, b"")
+            s.connect(f"inproc://{info.ip}-{getattr(info, channel + '_port')}")
+            socks.append(s)
+            return s
+
+        try:
+            shell, stdin, iopub = connect(zmq.DEALER, "shell"), connect(zmq.DEALER, "stdin"), connect(zmq.SUB, "iopub")
+            self._handshake(session, shell, iopub)
+            req = session.send(shell, "execute_request", execute_request(
+                code, silent=silent, store_history=store_history, allow_stdin=allow_stdin))
+            result["reply"] = self._follow(session, req, shell, stdin, iopub, output)
+        except BaseException as e:  # handed to the main thread, which raises it
+            result["error"] = e
+        finally:
+            for s in socks:
+                s.close(linger=0)
+            done.set()
+
+    def _handshake(self, session: Session, shell: zmq.Socket, iopub: zmq.Socket) -> None:
+        """Ask kernel_info until its status shows on our iopub socket: then no output can be missed."""
+        for attempt in range(50):
+            msg = session.send(shell, "kernel_info_request", {})
+            if iopub.poll(int(100 * (attempt + 1))):
+                got = session.recv(iopub)
+                for _ in range(1000):  # drain what arrived, bounded
+                    if got is not None and got[1]["parent_header"].get("msg_id") == msg["msg_id"]:
+                        break
+                    if not iopub.poll(200):
+                        break
+                    got = session.recv(iopub)
+                while shell.poll(500):  # the kernel_info_reply(s)
+                    session.recv(shell)
+                    if not shell.poll(0):
+                        break
+                return
+        raise TimeoutError("The in-process kernel did not answer kernel_info.")
+
+    def _follow(self, session: Session, req: dict, shell: zmq.Socket, stdin: zmq.Socket,
+                iopub: zmq.Socket, output: Callable[[dict], None]) -> dict:
+        poller = zmq.Poller()
+        for s in (shell, stdin, iopub):
+            poller.register(s, zmq.POLLIN)
+        msg_id = req["msg_id"]
+        reply: dict | None = None
+        idle = False
+        while reply is None or not idle:  # for as long as the cell runs
+            events = dict(poller.poll(100))
+            if iopub in events:
+                got = session.recv(iopub)
+                if got is not None and got[1]["parent_header"].get("msg_id") == msg_id:
+                    m = got[1]
+                    if m["msg_type"] == "status":
+                        idle = idle or m["content"].get("execution_state") == "idle"
+                    else:
+                        output(m)
+            if stdin in events:
+                got = session.recv(stdin)
+                if got is not None and got[1]["msg_type"] == "input_request":
+                    c = got[1]["content"]
+                    try:
+                        value = self.read_input(c.get("prompt", ""), bool(c.get("password")))
+                    except (EOFError, KeyboardInterrupt):
+                        value = ""
+                    session.send(stdin, "input_reply", {"value": value}, parent=got[1])
+            if shell in events:
+                got = session.recv(shell)
+                if got is not None and got[1]["parent_header"].get("msg_id") == msg_id:
+                    reply = got[1]["content"]
+        return reply
