@@ -8,9 +8,9 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from jup.core.manager import InProcessKernelManager
 from jup.core.testing import fake_kernel_spec
-
 from jup.terminal.kernels import open_in_process
 from jup.terminal.render import Renderer
 
