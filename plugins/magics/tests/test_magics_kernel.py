@@ -53,3 +53,22 @@ def test_shell_escape_and_capture(kernel):
     assert "hidden" not in stream_text(msgs)
     reply, msgs = execute(kernel, "print(out.stdout.upper())")
     assert "HIDDEN" in stream_text(msgs)
+
+
+def test_debug_post_mortem_talks_over_the_stdin_channel(kernel):
+    reply, _ = execute(kernel, "def broken(n):\n    hidden_local = n + 1\n    raise ValueError(n)\n"
+                               "broken(41)")
+    assert reply["content"]["status"] == "error"
+    answers = ["p hidden_local", "q"]
+    prompts: list[str] = []
+
+    def answer(msg):
+        prompts.append(msg["content"]["prompt"])
+        kernel.input(answers.pop(0) if answers else "q")
+
+    msgs: list[dict] = []
+    reply = kernel.execute_interactive("%debug", timeout=30, allow_stdin=True, stdin_hook=answer,
+                                       output_hook=msgs.append)
+    assert reply["content"]["status"] == "ok"
+    assert prompts[:2] == ["(Pdb) ", "(Pdb) "]
+    assert "42" in stream_text(msgs)
