@@ -278,4 +278,9 @@ def test_interrupt_stops_a_running_cell(kernel, how):
     assert reply["parent_header"]["msg_id"] == msg_id
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
     assert "kernelbase" not in "".join(reply["content"]["traceback"])
+    while time.monotonic() < deadline + 10:  # the interrupted cell ends (idle) before the next
+        msg = kernel.get_iopub_msg(timeout=10)
+        if msg["parent_header"].get("msg_id") == msg_id and \
+                msg["content"].get("execution_state") == "idle":
+            break
     assert run(kernel, "'alive'")[0]["content"]["status"] == "ok"

@@ -9,6 +9,7 @@ sockets are up, so `kernel_info_reply` never waits for them.
 from __future__ import annotations
 
 import builtins
+import io
 import os
 import platform
 import sys
@@ -45,6 +46,33 @@ class KernelPublisher:
 
     def error(self, ename: str, evalue: str, traceback: list[str]) -> None:
         self.kernel.publish("error", {"ename": ename, "evalue": evalue, "traceback": traceback})
+
+
+class _StreamView(io.TextIOBase):
+    """An open file object over one of the kernel's streams: what sys.stdout becomes again after
+    user code closed it, so the next cell's output still reaches the frontend."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, target: Any):
+        super().__init__()
+        self._target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, s: str) -> int:
+        return self._target.write(s)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def fileno(self) -> int:
+        return self._target.fileno()
 
 
 class PythonKernel(Kernel):
@@ -101,6 +129,10 @@ class PythonKernel(Kernel):
                 host.call("jup_kernel_startup", kernel=self)
         except Exception as e:
             shell.write_err(f"Plugins failed to start ({type(e).__name__}: {e}); the kernel runs without them.\n")
+
+    def reopen_stream(self, name: str) -> io.TextIOBase:
+        """A fresh sys.stdout / sys.stderr for the shell after user code closed the old one."""
+        return _StreamView(self.stdout if name == "stdout" else self.stderr)
 
     def _input(self, prompt: Any = "") -> str:
         return self.raw_input(str(prompt))
