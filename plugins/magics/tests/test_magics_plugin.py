@@ -118,3 +118,13 @@ def test_a_third_party_magic_package_is_found_by_its_entry_point(tmp_path):
     assert "%shout needs something to shout" in lines[1]
     assert "QUIET WORDS" in res.stdout
     assert "%shout" in res.stdout and "%%shout" in res.stdout
+
+
+def test_magics_complete_and_inspect_like_any_name(sess):
+    reply = sess.shell.completer.complete("%tim")
+    assert reply["matches"] == ["%time", "%timeit", "%%time", "%%timeit"]
+    reply = sess.shell.completer.complete("%%wri")
+    assert reply["matches"] == ["%%writefile"]
+    reply = sess.shell.inspector.inspect("%timeit", 7, 0)
+    assert reply["found"] and "mean ± std. dev." in reply["data"]["text/plain"]
+    assert "Type: line and cell magic" in reply["data"]["text/plain"]

@@ -225,7 +225,7 @@ class Inspector:
         path = _file(spec.func)
         if path:
             fields.append(("File", path))
-        fields.append(("Type", f"{spec.kind} magic"))
+        fields.append(("Type", {"both": "line and cell magic"}.get(spec.kind, f"{spec.kind} magic")))
         return _bundle(fields)
 
 
