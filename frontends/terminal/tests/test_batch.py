@@ -72,3 +72,52 @@ def test_kernel_death_is_reported_with_exit_code(run_batch):
     out = run_batch("--kernel", "python3", "-c", "import os; os._exit(3)")
     assert out.returncode == 1
     assert "exited with code 3" in out.stderr
+
+
+def test_existing_kernel_keeps_its_state_between_runs(run_batch, private_env, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    runtime = private_env["JUPYTER_RUNTIME_DIR"]
+    os.makedirs(runtime, exist_ok=True)
+    cf = os.path.join(runtime, f"kernel-term-{os.getpid()}.json")
+    kernel = subprocess.Popen([sys.executable, "-m", "ipykernel_launcher", "-f", cf],
+                              env={**os.environ, **private_env}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(cf) and time.monotonic() < deadline:  # bounded wait for the file
+            assert kernel.poll() is None, "ipykernel failed to start"
+            time.sleep(0.05)  # polling for the connection file, not a fixed delay
+        first = run_batch("--existing", os.path.basename(cf), "-c", "shared = 'kept'")
+        assert first.returncode == 0, first.stderr
+        second = run_batch("--existing", cf, "-c", "print(shared)")
+        assert second.returncode == 0, second.stderr
+        assert "kept" in second.stdout
+        assert kernel.poll() is None, "attaching and leaving must not shut the kernel down"
+    finally:
+        kernel.kill()
+        kernel.wait(timeout=10)
+
+
+def test_existing_without_a_kernel_says_how_to_start_one(run_batch, tmp_path):
+    out = run_batch("--existing", "-c", "1", env={"JUPYTER_RUNTIME_DIR": str(tmp_path / "empty")})
+    assert out.returncode == 2
+    assert "No running kernel" in out.stderr or "No connection file" in out.stderr
+
+
+def test_jup_run_terminal_is_the_same_frontend(private_env):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jup = shutil.which("jup", path=str(Path(sys.executable).parent))
+    assert jup, "the jup command is installed with jup-core"
+    out = subprocess.run([jup, "run", "terminal", "-c", "print(1+1)"], capture_output=True, text=True,
+                         env={**os.environ, **private_env}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "2"

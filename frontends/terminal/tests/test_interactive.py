@@ -144,3 +144,45 @@ def test_ctrl_d_without_confirmation_when_configured(screen):
     s.wait_for(r"In \[1\]: ", timeout=60)
     s.press("C-d")
     assert s.wait_exit() == 0
+
+
+def test_editing_keys_paste_autosuggest_and_forced_newline(screen):
+    s = screen("--kernel", "python3")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+
+    # a bracketed paste of several lines runs as one cell
+    s.paste("a = 20\nb = 22\nprint('sum', a + b)\n")
+    s.wait_for(r"\.\.\.: print\('sum', a \+ b\)")
+    s.press("Enter")
+    s.wait_for(r"^sum 42$")
+
+    # fish-style suggestion from history, accepted with the right arrow
+    s.line("'suggested text'")
+    s.wait_for(r"Out\[\d+\]: 'suggested text'")
+    s.type("'sugg")
+    s.press("Right")
+    s.press("Enter")
+    s.wait_for(r"Out\[\d+\]: 'suggested text'", count=2)
+
+    # Esc-Enter forces a new line even though the code is complete
+    s.type("x = 1")
+    s.press("Escape", "Enter")
+    s.wait_for(r"\.\.\.:\s*$")
+    s.line("y = 2")
+    s.line("x + y")
+    s.wait_for(r"Out\[\d+\]: 3")
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_vi_mode(screen):
+    s = screen("--kernel", "python3", "--vi")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.type("21+21")
+    s.press("Escape")
+    s.type("0x")  # normal mode: go to the start, delete one character
+    s.wait_for(r"In \[1\]: 1\+21")
+    s.press("Enter")
+    s.wait_for(r"Out\[1\]: 22")
+    s.line("exit")
+    assert s.wait_exit() == 0

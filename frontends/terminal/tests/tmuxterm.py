@@ -41,6 +41,11 @@ class Screen:
         for k in keys:
             self._tmux("send-keys", "-t", self.name, k)
 
+    def paste(self, text: str) -> None:
+        """Paste as a terminal does: bracketed when the program asked for it."""
+        self._tmux("set-buffer", "-b", self.name, text)
+        self._tmux("paste-buffer", "-p", "-d", "-b", self.name, "-t", self.name)
+
     def line(self, text: str) -> None:
         self.type(text)
         self.press("Enter")
