@@ -10,8 +10,8 @@ import asyncio
 import sys
 from typing import Any
 
-from jup.core.errors import ConfigError, KernelError, NoSuchKernel
-from jup.terminal.bridge import KernelBridge
+from jup.core.errors import KernelError, NoSuchKernel
+from jup.terminal.bridge import KernelBridge, maybe_await
 
 DEFAULT_KERNEL = "python"
 
@@ -188,8 +188,10 @@ class AttachedHandle:
         self.client, self.name = client, name
 
     async def interrupt(self) -> None:
-        msg = self.client.session.msg("interrupt_request", {})
-        self.client.control_channel.send(msg)
+        if hasattr(self.client, "interrupt"):  # jup.core's client sends interrupt_request on control
+            await maybe_await(self.client.interrupt())
+            return
+        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
 
     async def restart(self) -> None:
         raise KernelError("This kernel was started elsewhere (--existing); restart it where it runs.")
@@ -233,21 +235,21 @@ async def _open_jupyter_client(name: str | None) -> KernelBridge:
 
 
 async def _attach(connection_file: str | None) -> KernelBridge:
-    from jup.core.protocol.connection import find_connection_file
+    """Connect to a kernel someone else started, found by `--existing [FILE]`."""
+    from jup.core.protocol.connection import ConnectionInfo, find_connection_file
     path = find_connection_file(connection_file or None)
+    info = ConnectionInfo.read(path)
     try:
-        from jupyter_client.asynchronous import AsyncKernelClient
-        from jupyter_client.blocking import BlockingKernelClient
+        from jup.core.client import AsyncKernelClient, BlockingKernelClient
     except ImportError:
-        raise KernelError("Attaching needs a kernel client: install jup-core's client or jupyter_client.") from None
-    client = AsyncKernelClient(connection_file=str(path))
-    try:
+        from jupyter_client.asynchronous import AsyncKernelClient as JCAsync
+        from jupyter_client.blocking import BlockingKernelClient as JCBlocking
+        client, sync_client = JCAsync(connection_file=str(path)), JCBlocking(connection_file=str(path))
         client.load_connection_file()
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"Connection file {path} could not be read ({e}); pass another with --existing FILE.") from None
+        sync_client.load_connection_file()
+    else:
+        client, sync_client = AsyncKernelClient(info), BlockingKernelClient(info)
     client.start_channels()
-    sync_client = BlockingKernelClient(connection_file=str(path))
-    sync_client.load_connection_file()
     sync_client.start_channels()
     return KernelBridge(client, AttachedHandle(client, path.name), sync_client=sync_client)
 
