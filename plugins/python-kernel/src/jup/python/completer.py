@@ -32,6 +32,7 @@ _DICT_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*(?:\[\s*(?:'[^']*'|\"[^\"]*\"|-
                        r"\[\s*(?:([rbRB]?)(['\"])([^'\"]*)|([A-Za-z0-9_]*))$")
 _IMPORT = re.compile(r"^\s*(?:import\s+(?:[\w.]+\s*(?:as\s+\w+\s*)?,\s*)*([\w.]*)|"
                      r"from\s+([\w.]*)|from\s+([\w.]+)\s+import\s+(?:\(?\s*(?:\w+\s*(?:as\s+\w+\s*)?,\s*)*)(\w*))$")
+_F_PREFIX = re.compile(r"(?<![\w])(?:[fF][rR]?|[rR][fF])$")
 _NOT_FOUND = object()
 
 
@@ -154,8 +155,7 @@ class Completer:
         if in_string is not None:
             inside = line[in_string + 1:]
             opener = line[:in_string + 1].rstrip("'\"")
-            if opener[-1:].lower() in ("f", "r") and "f" in opener[-2:].lower() and \
-                    inside.rfind("{") > inside.rfind("}"):
+            if _F_PREFIX.search(opener) and inside.rfind("{") > inside.rfind("}"):
                 # an f-string's {expression}: complete the expression
                 return self._dispatch(code, pos, inside[inside.rfind("{") + 1:], deadline, skipped)
             keys = self._dict_keys(line, pos, deadline, skipped)
