@@ -58,7 +58,11 @@ Protocol behaviour
     get no status messages, so the kernel never looks idle while it is busy.
     Control: interrupt_request -> interrupt_reply status "ok" when the cell stopped within
     `interrupt_grace` (1 s, env JUP_INTERRUPT_GRACE), else status "error" (ename InterruptFailed) saying
-    the code is stuck in C and a restart will stop it. cancel_request {msg_id} (jup extension) ->
+    the code is stuck in C and a restart will stop it. C code that holds the GIL (e.g.
+    `sum(range(10**12))`) starves every Python thread, so no reply comes at all until it ends: a
+    client should treat "no interrupt_reply within grace + 1 s" the same way (the heartbeat, echoed in
+    C, still answers, which tells "stuck" from "dead"). A kernel process runs with a 1 ms GIL switch
+    interval (`switch_interval`) so control messages are served promptly while Python code computes. cancel_request {msg_id} (jup extension) ->
     cancel_reply {cancelled: bool}; the cancelled execute gets execute_reply status "aborted" (no
     status messages). After a cell errors with stop_on_error, queued executes are replied "aborted".
     debug_request -> debug_reply success false. shutdown_request -> shutdown_reply (also on iopub),
@@ -74,7 +78,7 @@ In-process mode (the terminal runs the Python kernel in its own process)
                              # the main thread while waiting for replies); waits up to `timeout` s
                              # for the first one; returns how many ran
     kernel.shut_down         # threading.Event set after a shutdown_request was answered
-    kernel.close()           # stop threads, close sockets (and the context if the kernel made it)
+    kernel.close()           # stop threads and close the kernel's sockets (the context stays usable)
     sys.stdout/sys.stderr are redirected only while pump runs a cell; fds are never captured; an
     interrupt_request sends SIGINT to the pumping thread (the host's handler raises KeyboardInterrupt).
 """

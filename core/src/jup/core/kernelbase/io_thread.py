@@ -46,6 +46,7 @@ def kernel_log():
 SHELL, CONTROL, STDIN, IOPUB = 0, 1, 2, 3
 CHANNEL_NAMES = ("shell", "control", "stdin", "iopub")
 _SOCKET_TYPES = (zmq.ROUTER, zmq.ROUTER, zmq.ROUTER, zmq.PUB)
+_ZERO_COPY_BYTES = 1 << 16  # frames above this are handed to zmq without a copy
 _RECV_BATCH = 64  # messages read from one socket before looking at the others again
 
 
@@ -211,7 +212,8 @@ class IOThread:
                 continue
             channel, frames = item
             try:
-                socks[channel].send_multipart(frames, zmq.NOBLOCK, copy=len(frames) < 8)
+                big = len(frames) > 7 or any(len(f) > _ZERO_COPY_BYTES for f in frames)
+                socks[channel].send_multipart(frames, zmq.NOBLOCK, copy=not big)
             except zmq.Again:
                 kernel_log().warning("dropped an outgoing %s message: the peer is not reading",
                             CHANNEL_NAMES[channel])

@@ -182,6 +182,9 @@ class Kernel:
     flush_interval: float = 0.05
     #: Capture file descriptors 1 and 2 (C code, subprocesses) in the running cell (not in-process).
     capture_fds: bool = True
+    #: GIL switch interval (s) of a kernel process: how soon the I/O thread gets to answer control
+    #: messages while a cell computes in Python (CPython's default, 5 ms, delays every interrupt).
+    switch_interval: float = 0.001
 
     def __init__(self, connection_info: Any, *, context: zmq.Context | None = None,
                  in_process: bool = False):
@@ -284,8 +287,8 @@ class Kernel:
         if self.io is not None:
             self.io.stop()
         hb_done = self.heartbeat.stop() if self.heartbeat is not None else True
-        if self._own_context and hb_done:
-            self.context.term()
+        if self._own_context and hb_done and not self.in_process:
+            self.context.term()  # in-process, the host's client sockets may still live in it
         self._remove_output_files()
 
     def _output_directory(self) -> str:
@@ -796,6 +799,7 @@ class Kernel:
             print(e, file=sys.stderr)
             return 2
         log_to_fd(os.dup(2))
+        sys.setswitchinterval(cls.switch_interval)
         kernel = cls(info)
         try:
             kernel.start()
