@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,30 @@ def test_bang_in_a_kernel_streams_to_the_cell(kernel):
     assert "one" in stdout_of(msgs) and "two" in stdout_of(msgs, "stderr")
     reply, msgs = run(kernel, "x = !printf 'l1\\nl2\\n'\nprint(x.n.upper(), x.s)")
     assert "L1\nL2 l1 l2" in stdout_of(msgs)
+
+
+def test_interrupt_stops_the_command(tmp_path):
+    """Ctrl-C (the kernel's interrupt) during `!sleep 30` stops the command, not just the wait."""
+    import _thread
+    pidfile = tmp_path / "pid"
+
+    class Trigger:
+        def write(self, text):
+            if "started" in text:
+                _thread.interrupt_main()
+
+        def flush(self):
+            pass
+
+    saved = sys.stdout
+    sys.stdout = Trigger()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            system(f"echo $$ > {pidfile}; echo started; sleep 30")
+    finally:
+        sys.stdout = saved
+    assert time.perf_counter() - t0 < 10
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the shell that ran the command is gone
