@@ -227,6 +227,8 @@ BUILTIN = {
     "kernelspec": (cmd_kernelspec, "list | install NAME | remove NAME Jupyter kernelspecs"),
     "plugins": (cmd_plugins, "list installed plugins and their status"),
     "config": (cmd_config, "show | generate | paths: the configuration and where it comes from"),
+    "kernels": (lambda argv: _need("jup.core.doctor", "`jup kernels`").cmd_kernels(argv),
+                "doctor [NAME] | list: check installed kernels as a user meets them"),
 }
 
 
