@@ -145,6 +145,22 @@ def test_input_refused_when_frontend_disallows_stdin(echo):
     assert "allow_stdin" in reply["evalue"]
 
 
+def test_interrupt_while_waiting_for_input_ends_the_cell(echo):
+    mid = echo.kc.execute("input: never answered", allow_stdin=True)
+    assert echo.kc.get_stdin_msg(timeout=WAIT)["msg_type"] == "input_request"
+    assert echo.control_reply(echo.control("interrupt_request"))["content"]["status"] == "ok"
+    assert echo.shell_reply(mid)["content"]["ename"] == "KeyboardInterrupt"
+
+
+def test_without_stop_on_error_queued_cells_still_run(echo):
+    first = echo.kc.execute("sleep 0.3")
+    failing = echo.kc.execute("error: boom", stop_on_error=False)
+    queued = echo.kc.execute("hello")
+    assert echo.shell_reply(first)["content"]["status"] == "ok"
+    assert echo.shell_reply(failing)["content"]["status"] == "error"
+    assert echo.shell_reply(queued)["content"]["status"] == "ok"
+
+
 def test_interrupt_stops_a_sleep_and_says_ok(echo):
     mid = echo.kc.execute("sleep 100")
     assert echo.kc.get_iopub_msg(timeout=WAIT)["content"]["execution_state"] == "busy"
