@@ -51,6 +51,15 @@ def test_silent_and_no_history_cells_do_not_count(shell):
     assert shell.user_ns["In"] == [""]
 
 
+@pytest.mark.parametrize("mode, shown", [
+    ("all", ["1", "2"]), ("none", []), ("last_expr_or_assign", ["2", "5"]), ("last_expr", ["2"])])
+def test_ast_node_interactivity(shell, mode, shown):
+    shell.ast_node_interactivity = mode
+    shell.run_cell("1\n2")
+    shell.run_cell("x = 5")
+    assert results(shell) == shown
+
+
 def test_top_level_await(shell):
     r = shell.run_cell("import asyncio\nawait asyncio.sleep(0)\nasync def f():\n    return 7\nawait f()")
     assert r.success and r.result == 7

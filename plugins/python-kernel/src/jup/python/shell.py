@@ -140,6 +140,10 @@ class ExecutionInfo:
 class Shell:
     """Runs Python cells the way IPython users expect; see the module docstring."""
 
+    #: Which expression values a cell shows, as IPython's setting of the same name: "last_expr"
+    #: (default), "all", "last", "last_expr_or_assign" or "none".
+    ast_node_interactivity = "last_expr"
+
     def __init__(self, publisher: Any = None, user_ns: dict | None = None, kernel: Any = None,
                  plugin_host: Any = None, load_plugins: bool = True, config: dict | None = None):
         self.publisher = publisher if publisher is not None else PrintPublisher()
@@ -615,20 +619,48 @@ class Shell:
 
     def _run_ast(self, tree: ast.Module, filename: str, raw: str, code: str, silent: bool,
                  result: ExecutionResult) -> None:
-        body = tree.body
-        last = body[-1] if body and isinstance(body[-1], ast.Expr) else None
-        show = last is not None and not silent and not _ends_with_semicolon(code)
+        """Run the statements; show expression values as `ast_node_interactivity` says."""
+        body = list(tree.body)
+        mode = self.ast_node_interactivity
+        if mode == "last_expr_or_assign" and body and isinstance(body[-1], (ast.Assign, ast.AugAssign,
+                                                                                ast.AnnAssign)):
+            last = body[-1]
+            targets = last.targets if isinstance(last, ast.Assign) else [last.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name) and \
+                    not (isinstance(last, ast.AnnAssign) and last.value is None):
+                name = ast.Expr(ast.Name(targets[0].id, ast.Load()))
+                body.append(ast.fix_missing_locations(ast.copy_location(name, last)))
+        n = len(body)
+        if mode == "all":
+            shown = {i for i, node in enumerate(body) if isinstance(node, ast.Expr)}
+        elif mode == "none":
+            shown = set()
+        else:
+            shown = {n - 1} if n and isinstance(body[-1], ast.Expr) else set()
+        if silent or _ends_with_semicolon(code):
+            shown.discard(n - 1)
+            if silent:
+                shown = set()
+        evaluated = shown | ({n - 1} if n and isinstance(body[-1], ast.Expr) else set())
+        chunk: list[ast.stmt] = []
         try:
-            head = body[:-1] if last is not None else body
-            if head:
-                mod = ast.Module(body=head, type_ignores=[])
-                self._run_code(compile(mod, filename, "exec", _COMPILE_FLAGS))
-            if last is not None:
-                expr = ast.Expression(body=last.value)
-                value = self._run_code(compile(expr, filename, "eval", _COMPILE_FLAGS))
-                result.result = value
-                if show:
+            for i, node in enumerate(body):
+                if i not in evaluated:
+                    chunk.append(node)
+                    continue
+                if chunk:
+                    self._run_code(compile(ast.Module(body=chunk, type_ignores=[]), filename, "exec",
+                                           _COMPILE_FLAGS))
+                    chunk = []
+                value = self._run_code(compile(ast.Expression(body=node.value), filename, "eval",
+                                               _COMPILE_FLAGS))
+                if i == n - 1:
+                    result.result = value
+                if i in shown:
                     self.displayhook(value)
+            if chunk:
+                self._run_code(compile(ast.Module(body=chunk, type_ignores=[]), filename, "exec",
+                                       _COMPILE_FLAGS))
         except BaseException as e:  # noqa: B036 - nothing the user's code raises may end the shell
             result.error_in_exec = e
             self.showtraceback((type(e), e, e.__traceback__))
