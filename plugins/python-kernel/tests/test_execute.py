@@ -293,3 +293,17 @@ def test_interrupt_stops_a_running_cell(kernel, how):
                 msg["content"].get("execution_state") == "idle":
             break
     assert run(kernel, "'alive'")[0]["content"]["status"] == "ok"
+
+
+def test_in_process_kernel_runs_cells_on_the_callers_thread():
+    from jup.core.manager import InProcessKernelManager
+    from jup.python import compat
+    with InProcessKernelManager("python") as km:
+        kc = km.client()
+        msgs: list[dict] = []
+        reply = kc.execute_interactive("import threading\nprint(threading.current_thread().name)\n6 * 7",
+                                       output_hook=msgs.append, timeout=20)
+        assert reply["content"]["status"] == "ok"
+        assert stdout_of(msgs) == "MainThread\n"
+        assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "42"
+    compat.uninstall()
