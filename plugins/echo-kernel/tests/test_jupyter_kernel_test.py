@@ -13,22 +13,10 @@ import tempfile
 import jupyter_kernel_test
 
 
-class EchoKernelConformance(jupyter_kernel_test.KernelTests):
+class _EchoSpec:
+    """Installs a kernelspec for the echo kernel in a temporary JUPYTER_PATH for the class."""
+
     kernel_name = "jup-echo-conformance"
-    language_name = "echo"
-    file_extension = ".txt"
-    code_hello_world = "hello, world"
-    code_generate_error = "error: deliberate"
-    code_stderr = "stderr: to stderr"
-    code_display_data = [{"code": "display: shown", "mime": "text/plain"}]
-    code_page_something = "page: a long text"
-    code_clear_output = "clear"
-    code_execute_result = [{"code": "42", "result": "42"}]
-    complete_code_samples = ["hello", "two words"]
-    incomplete_code_samples = ["continued \\"]
-    code_inspect_sample = "hello"  # seen by test_execute_stdout, which runs before test_inspect
-    supported_history_operations = ("tail", "range", "search")
-    code_history_pattern = "4*"
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -50,3 +38,24 @@ class EchoKernelConformance(jupyter_kernel_test.KernelTests):
         else:
             os.environ["JUPYTER_PATH"] = cls._saved_path
         cls._dir.cleanup()
+
+
+class EchoKernelWelcomesIopubSubscribers(_EchoSpec, jupyter_kernel_test.IopubWelcomeTests):
+    support_iopub_welcome = True
+
+
+class EchoKernelConformance(_EchoSpec, jupyter_kernel_test.KernelTests):
+    language_name = "echo"
+    file_extension = ".txt"
+    code_hello_world = "hello, world"
+    code_generate_error = "error: deliberate"
+    code_stderr = "stderr: to stderr"
+    code_display_data = [{"code": "display: shown", "mime": "text/plain"}]
+    code_page_something = "page: a long text"
+    code_clear_output = "clear"
+    code_execute_result = [{"code": "42", "result": "42"}]
+    complete_code_samples = ["hello", "two words"]
+    incomplete_code_samples = ["continued \\"]
+    code_inspect_sample = "hello"  # seen by test_execute_stdout, which runs before test_inspect
+    supported_history_operations = ("tail", "range", "search")
+    code_history_pattern = "4*"

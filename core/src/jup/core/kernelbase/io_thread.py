@@ -45,7 +45,7 @@ def kernel_log():
 
 SHELL, CONTROL, STDIN, IOPUB = 0, 1, 2, 3
 CHANNEL_NAMES = ("shell", "control", "stdin", "iopub")
-_SOCKET_TYPES = (zmq.ROUTER, zmq.ROUTER, zmq.ROUTER, zmq.PUB)
+_SOCKET_TYPES = (zmq.ROUTER, zmq.ROUTER, zmq.ROUTER, zmq.XPUB)
 _ZERO_COPY_BYTES = 1 << 16  # frames above this are handed to zmq without a copy
 _RECV_BATCH = 64  # messages read from one socket before looking at the others again
 
@@ -83,6 +83,8 @@ class IOThread:
             s.setsockopt(zmq.LINGER, 1000)
             if kind == zmq.ROUTER:
                 s.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client reconnecting with its identity takes over
+            else:  # XPUB: every new subscriber is reported, so it can be welcomed (iopub_welcome)
+                s.setsockopt(zmq.XPUB_VERBOSE, 1)
             self.urls[name] = bind(s, urls[name])
             self.sockets.append(s)
         self._out: deque = deque()
@@ -143,7 +145,7 @@ class IOThread:
         self.ident = threading.get_ident()
         block_signals_here()
         poller = zmq.Poller()
-        for s in self.sockets[:3]:
+        for s in self.sockets:
             poller.register(s, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
         next_house = time.monotonic() + self.housekeeping_interval

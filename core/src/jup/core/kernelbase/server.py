@@ -518,6 +518,12 @@ class Kernel:
     # ---- the I/O thread: dispatch -------------------------------------------------------------
 
     def _on_frames(self, channel: int, frames: list) -> None:
+        if channel == IOPUB:  # a subscription: welcome the subscriber, so it knows iopub is live
+            event = frames[0].bytes if frames else b""
+            if event[:1] == b"\x01":
+                self._send(IOPUB, "iopub_welcome", {"subscription": event[1:].decode("utf-8", "replace")},
+                           {})
+            return
         try:
             idents, msg = self.session.deserialize(frames)
         except ProtocolError as e:  # what Session.feed does, with logging imported only now
