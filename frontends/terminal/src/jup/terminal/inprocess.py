@@ -8,6 +8,7 @@ right in the user's code, as in plain Python.
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import uuid
@@ -37,6 +38,10 @@ def terminal_input(prompt: str, password: bool) -> str:
     return line.rstrip("\n")
 
 
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
 def _info(kernel: Any) -> ConnectionInfo:
     info = kernel.connection_info
     return info if isinstance(info, ConnectionInfo) else ConnectionInfo.from_dict(dict(info))
@@ -58,11 +63,18 @@ class InProcessExecutor:
         worker = threading.Thread(target=self._work, name="jup-terminal-io", daemon=True,
                                   args=(code, output, allow_stdin, silent, store_history, result, done))
         worker.start()
-        while not done.is_set():  # ends when the helper saw the reply and idle (or failed)
-            try:
-                self.km.pump(self.pump_slice)
-            except KeyboardInterrupt:  # Ctrl-C between two requests: nothing of the user's to stop
-                pass
+        # asyncio.run's own SIGINT handler only cancels the main task: while user code runs here,
+        # Ctrl-C must raise KeyboardInterrupt in it, as in plain Python
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler) if _main_thread() else None
+        try:
+            while not done.is_set():  # ends when the helper saw the reply and idle (or failed)
+                try:
+                    self.km.pump(self.pump_slice)
+                except KeyboardInterrupt:  # Ctrl-C between two requests: nothing of the user's to stop
+                    pass
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         worker.join(timeout=5)
         if "error" in result:
             raise result["error"]
