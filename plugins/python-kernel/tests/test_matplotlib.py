@@ -51,6 +51,13 @@ def test_svg_by_config_and_figures_in_display(shared_kernel):
     assert "<svg" in svg and images(msgs) == []
 
 
+def test_a_figure_as_the_result_is_shown_once(shared_kernel):
+    _, msgs = run(shared_kernel, "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([3, 1])\nfig")
+    (result,) = outputs(msgs, "execute_result")
+    assert "image/png" in result["data"]
+    assert images(msgs) == []
+
+
 def test_user_choice_of_backend_is_kept(tmp_path):
     from conftest import start_kernel, stop_kernel
     proc, kc = start_kernel(tmp_path, {"MPLBACKEND": "agg"})

@@ -27,6 +27,7 @@ close_figures = True
 _MIME = {"png": "image/png", "svg": "image/svg+xml", "jpeg": "image/jpeg", "jpg": "image/jpeg",
          "pdf": "application/pdf"}
 _registered_shell: Any = None
+_shown_as_result: set[int] = set()  # figures a cell's result or display() already showed
 
 
 def set_formats(*fmts: str) -> None:
@@ -69,14 +70,16 @@ def _publish(fig: Any) -> None:
 
 
 def show_figures(block: Any = None, close: bool | None = None) -> None:
-    """Send every open figure to the frontend, then close them."""
+    """Send every open figure to the frontend (except those the cell's result already showed),
+    then close them."""
     try:
         for manager in Gcf.get_all_fig_managers():
             fig = manager.canvas.figure
-            if fig.get_visible() is False:
+            if fig.get_visible() is False or id(fig) in _shown_as_result:
                 continue
             _publish(fig)
     finally:
+        _shown_as_result.clear()
         if close if close is not None else close_figures:
             matplotlib.pyplot.close("all")
 
@@ -123,6 +126,7 @@ def _register_flush(shell: Any = None) -> None:
 
 
 def _figure_formatter(fig: Any) -> Any:
+    _shown_as_result.add(id(fig))
     data, _ = figure_bundle(fig)
     return data.get("image/png")
 
