@@ -84,8 +84,11 @@ def test_debug_post_mortem_reads_commands_from_the_kernel_stdin(sess):
 def test_debug_a_statement_and_pdb_toggle(sess):
     frontend = _Frontend(["n", "p z", "c"])
     sess.shell.kernel = frontend
+    import signal
+    before = signal.getsignal(signal.SIGINT)
     _, out, _ = sess.run("%debug z = 6 * 7")
     assert sess.shell.user_ns["z"] == 42
+    assert signal.getsignal(signal.SIGINT) is before  # Ctrl-C still interrupts afterwards
     _, out, _ = sess.run("%pdb on")
     assert "Automatic pdb calling has been turned ON" in out and sess.shell.pdb is True
     _, out, _ = sess.run("%pdb off")

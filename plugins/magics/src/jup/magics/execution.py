@@ -191,9 +191,26 @@ def _kernel_stdin(shell: Any):
 
 def _debugger() -> Any:
     import pdb
-    dbg = pdb.Pdb(stdout=sys.stdout)
+    # nosigint: pdb's own Ctrl-C handler would stay installed after `continue` and swallow the
+    # kernel's later interrupts
+    dbg = pdb.Pdb(stdout=sys.stdout, nosigint=True)
     dbg.use_rawinput = True
     return dbg
+
+
+@contextlib.contextmanager
+def _keep_sigint():
+    """Whatever the debugged code does to SIGINT, interrupts work as before once it is done."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved)
 
 
 def debug(line: str, cell: str | None = None, *, shell: Any) -> None:
@@ -204,7 +221,7 @@ def debug(line: str, cell: str | None = None, *, shell: Any) -> None:
     Type `help` at the (Pdb) prompt, `q` to leave."""
     code = cell if cell is not None else line.strip()
     dbg = _debugger()
-    with _kernel_stdin(shell):
+    with _kernel_stdin(shell), _keep_sigint():
         if code:
             transform = getattr(shell, "transform_cell", None)
             dbg.run(transform(code) if callable(transform) else code, shell.user_ns)
