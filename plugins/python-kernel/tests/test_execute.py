@@ -253,6 +253,28 @@ def test_input_goes_through_the_frontend(shared_kernel):
     assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "'ADA'"
 
 
+def test_getpass_asks_for_a_password(shared_kernel):
+    requests = []
+
+    def answer(msg):
+        requests.append(msg["content"])
+        shared_kernel.input("s3cret")
+
+    _, msgs = run(shared_kernel, "import getpass\nlen(getpass.getpass())", allow_stdin=True,
+                  stdin_hook=answer)
+    assert requests == [{"prompt": "Password: ", "password": True}]
+    assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "6"
+
+
+def test_huge_output_does_not_end_the_kernel(shared_kernel):
+    reply, msgs = run(shared_kernel, "for i in range(200_000): print(i)", timeout=60)
+    assert reply["content"]["status"] == "ok"
+    text = stdout_of(msgs)
+    assert text.startswith("0\n1\n") and text.rstrip().endswith("199999")
+    assert len(outputs(msgs, "stream")) < 1000  # batched, not one message per line
+    assert run(shared_kernel, "'alive'")[0]["content"]["status"] == "ok"
+
+
 def test_user_expressions(shared_kernel):
     reply, _ = run(shared_kernel, "a = 5", user_expressions={"double": "a * 2", "bad": "nope"})
     ue = reply["content"]["user_expressions"]
