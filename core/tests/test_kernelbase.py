@@ -34,7 +34,9 @@ EXEC_KERNEL = textwrap.dedent('''
             return {"status": "ok"}
 
         def do_inspect(self, code, cursor_pos, detail_level=0):
-            return {"found": True, "data": {"text/plain": repr(eval(code, self.ns))}, "metadata": {}}
+            obj = eval(code, self.ns)
+            self.partial_reply({"found": True, "data": {"text/plain": f"<{type(obj).__name__} object>"}})
+            return {"found": True, "data": {"text/plain": repr(obj)}, "metadata": {}}
 
         def do_complete(self, code, cursor_pos):
             prefix = code[:cursor_pos].split()[-1] if code[:cursor_pos].split() else ""
@@ -207,7 +209,9 @@ def test_inspect_of_an_object_with_a_slow_repr_answers_within_the_deadline(kerne
     t0 = time.monotonic()
     reply = kernel.reply(kernel.kc.get_shell_msg, kernel.kc.inspect("slow", 4), timeout=5)
     assert time.monotonic() - t0 < 2
-    assert reply["content"]["found"] is False
+    # what the kernel had before the slow repr (its partial reply), and a note saying what was skipped
+    assert reply["content"]["found"] is True
+    assert reply["content"]["data"] == {"text/plain": "<Slow object>"}
     assert "longer than 1 s" in reply["content"]["metadata"]["jup_skipped"]
     # a stuck worker does not block the next request
     t0 = time.monotonic()
@@ -215,6 +219,14 @@ def test_inspect_of_an_object_with_a_slow_repr_answers_within_the_deadline(kerne
     assert comp["content"]["matches"] == ["slow"] and time.monotonic() - t0 < 1
     reply, _ = kernel.run("print('still executing')")
     assert reply["status"] == "ok"
+
+
+def test_completion_over_100k_names_answers_in_time(kernel):
+    kernel.run("globals().update({f'name_{i}': i for i in range(100_000)})")
+    t0 = time.monotonic()
+    comp = kernel.reply(kernel.kc.get_shell_msg, kernel.kc.complete("name_9999", 9), timeout=5)
+    assert time.monotonic() - t0 < 1.5
+    assert "name_99999" in comp["content"]["matches"] and "jup_skipped" not in comp["content"]["metadata"]
 
 
 def test_completion_works_while_a_cell_sleeps(kernel):

@@ -23,7 +23,8 @@ Where each method runs
     do_complete, do_inspect,   an introspection worker thread, *concurrently with do_execute*,
     do_is_complete, do_history under a deadline (`introspection_deadline`, default 1 s, env
                                JUP_INTROSPECTION_DEADLINE). Past it the client gets an empty reply whose
-                               metadata has `jup_skipped` saying why; the late result is dropped, and a
+                               metadata has `jup_skipped` saying why (or what the kernel passed to
+                               `partial_reply(content)` so far); the late result is dropped, and a
                                fresh worker serves the next request (at most 4 stuck workers).
     do_shutdown(restart)       the I/O thread, before the reply; keep it short.
     kernel_ready()             the main thread, once, when the sockets are up and before the first
@@ -52,8 +53,9 @@ Output
     end sends a marker with how much was held back and the file's path, then the tail.
 
 Protocol behaviour
-    I/O thread answers kernel_info (content has `jup.rejected_messages`: bad messages dropped so far)
-    and comm_info; execute_request and comm_* are run in arrival order on the main thread;
+    iopub is an XPUB socket: each new subscriber gets an `iopub_welcome` {subscription} message, so
+    a client knows its iopub connection is live. The I/O thread answers kernel_info (content has
+    `jup.rejected_messages`: bad messages dropped so far, and `jup.pid`) and comm_info; execute_request and comm_* are run in arrival order on the main thread;
     status busy/idle surround every execute and comm message; requests answered while a cell runs
     get no status messages, so the kernel never looks idle while it is busy.
     Control: interrupt_request -> interrupt_reply status "ok" when the cell stopped within

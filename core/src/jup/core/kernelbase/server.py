@@ -111,11 +111,12 @@ class _MainQueue:
 class _Job:
     """One introspection request: replied once, by the worker or by the deadline's fallback."""
 
-    __slots__ = ("idents", "msg", "replied", "lock")
+    __slots__ = ("idents", "msg", "replied", "lock", "partial")
 
     def __init__(self, idents: list, msg: dict):
         self.idents, self.msg = idents, msg
         self.replied = False
+        self.partial: dict | None = None  # what the kernel found so far (Kernel.partial_reply)
         self.lock = threading.Lock()
 
     def claim(self) -> bool:
@@ -204,6 +205,7 @@ class Kernel:
         self._allow_stdin = False
         self._queue = _MainQueue()
         self._introspector = _Introspector(self)
+        self._introspection_job = threading.local()
         self._in_cell = False
         self._main_busy = False
         self._executing = False  # an execute is between busy and its reply
@@ -597,6 +599,7 @@ class Kernel:
         c = msg["content"]
         kind = msg["msg_type"]
         token = current_parent.set(msg)
+        self._introspection_job.job = job
         try:
             if kind == "complete_request":
                 code = c.get("code", "")
@@ -612,13 +615,29 @@ class Kernel:
                                         c.get("stop"), c.get("n"), c.get("pattern"), c.get("unique", False))
             reply = dict(reply or {})
             reply.setdefault("status", "ok")
+            if kind == "complete_request":
+                pos = c.get("cursor_pos", len(c.get("code", "")))
+                for k, v in (("matches", []), ("cursor_start", pos), ("cursor_end", pos), ("metadata", {})):
+                    reply.setdefault(k, v)
+            elif kind == "inspect_request":
+                for k, v in (("found", False), ("data", {}), ("metadata", {})):
+                    reply.setdefault(k, v)
+            elif kind == "history_request":
+                reply.setdefault("history", [])
         except Exception as e:
             kernel_log().exception("%s failed", kind)
             reply = {"status": "error", "ename": type(e).__name__, "evalue": str(e), "traceback": []}
         finally:
             current_parent.reset(token)
+            self._introspection_job.job = None
         if job.claim():
             self._reply_now(SHELL, job.idents, msg, self._INTROSPECTION[kind], reply)
+
+    def partial_reply(self, content: dict) -> None:
+        """From do_complete/do_inspect/...: what you have so far, sent if the deadline passes first."""
+        job = getattr(self._introspection_job, "job", None)
+        if job is not None:
+            job.partial = dict(content)
 
     def _introspection_fallback(self, job: _Job, why: str) -> None:
         if not job.claim():
@@ -626,7 +645,12 @@ class Kernel:
         msg, c = job.msg, job.msg["content"]
         note = f"skipped: {why}"
         kind = msg["msg_type"]
-        if kind == "complete_request":
+        if job.partial is not None:  # the kernel said what it had found so far: send that
+            reply = dict(job.partial)
+            reply.setdefault("status", "ok")
+            if kind in ("complete_request", "inspect_request"):
+                reply["metadata"] = {**(reply.get("metadata") or {}), "jup_skipped": note}
+        elif kind == "complete_request":
             pos = c.get("cursor_pos", len(c.get("code", "")))
             reply = {"status": "ok", "matches": [], "cursor_start": pos, "cursor_end": pos,
                      "metadata": {"jup_skipped": note}}
