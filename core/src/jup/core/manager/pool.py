@@ -59,6 +59,8 @@ class KernelPool:
     async def _start_one(self, km: KernelManager) -> None:
         try:
             await km.start()
+            if self.spec.language.lower() == "python":  # the first execute sets up the shell: pay it
+                await km.change_dir(self.neutral_dir)   # here, so take() costs one round trip
         except Exception as e:  # reported; the pool stays usable and take() starts one directly
             log.warning("warm pool: the %s kernel failed to start: %s", self.spec.name, e)
             return
