@@ -26,6 +26,13 @@ def test_ipython_display_names_are_ours(ipy_shell):
     assert r.result == (True, True, True)
 
 
+def test_from_ipython_import_display_gives_the_module(ipy_shell):
+    r = ipy_shell.run_cell("from IPython import display\ndisplay.clear_output(wait=True)\n"
+                           "display.display(display.HTML('x'))")
+    assert r.success
+    assert [k for k, _ in ipy_shell.publisher.events] == ["clear_output", "display_data"]
+
+
 def test_get_ipython_api(ipy_shell):
     ipy_shell.run_cell("ip = get_ipython()\n"
                        "def hello(line):\n    return 'hello ' + line\n"

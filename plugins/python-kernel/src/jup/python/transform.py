@@ -94,6 +94,8 @@ def _help_line(stmt: str) -> str | None:
 def transform_cell(code: str) -> str:
     """The cell as plain Python."""
     stripped = code.lstrip("\n")
+    if _MAGIC_HELP.match(stripped.strip()):  # `%%time?`: help, not a cell magic
+        return _help_line(stripped.strip()) or code
     if stripped.startswith("%%"):
         first, _, body = stripped.partition("\n")
         m = _MAGIC_NAME.match(first[2:])

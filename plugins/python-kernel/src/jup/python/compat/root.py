@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from jup.python.display import display
 from jup.python.shell import Shell, current
 
 #: Libraries compare against IPython's version to pick code paths; we behave like a recent 8.x.
@@ -24,4 +23,4 @@ def embed(**kwargs: Any) -> None:
     raise NotImplementedError("IPython.embed is not available in the jup kernel; you are already in one.")
 
 
-__all__ = ["InteractiveShell", "display", "embed", "get_ipython", "version_info"]
+__all__ = ["InteractiveShell", "embed", "get_ipython", "version_info"]
