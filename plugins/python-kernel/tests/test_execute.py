@@ -276,6 +276,17 @@ def test_huge_output_does_not_end_the_kernel(shared_kernel):
     assert run(shared_kernel, "'alive'")[0]["content"]["status"] == "ok"
 
 
+def test_cell_code_pickles_and_shows_its_source(shared_kernel):
+    code = ("import pickle, inspect\n"
+            "class Point:\n    def __init__(self, x):\n        self.x = x\n"
+            "def double(v):\n    return v * 2\n"
+            "(pickle.loads(pickle.dumps(Point(3))).x, pickle.loads(pickle.dumps(double))(4),\n"
+            " inspect.getsource(double).splitlines()[0], __name__)")
+    _, msgs = run(shared_kernel, code)
+    assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == \
+        "(3, 8, 'def double(v):', '__main__')"
+
+
 def test_user_expressions(shared_kernel):
     reply, _ = run(shared_kernel, "a = 5", user_expressions={"double": "a * 2", "bad": "nope"})
     ue = reply["content"]["user_expressions"]

@@ -41,10 +41,18 @@ class Video:
         return f'<video src="{self.src}" {self.attrs}{size}>Your browser does not support video.</video>'
 
 
+class YouTubeVideo(IFrame):  # noqa: F405 - IFrame comes from jup.python.display
+    """A YouTube video embedded by id."""
+
+    def __init__(self, id: str, width: int = 400, height: int = 300, **kwargs):
+        self.id = id
+        super().__init__(f"https://www.youtube.com/embed/{id}", width, height, **kwargs)
+
+
 def set_matplotlib_formats(*formats, **kwargs) -> None:
     """Choose the image formats inline matplotlib figures are sent in ('png', 'svg')."""
     from jup.python import mpl_backend
     mpl_backend.set_formats(*formats)
 
 
-__all__ = [*_display_all, "Audio", "Video", "set_matplotlib_formats"]
+__all__ = [*_display_all, "Audio", "Video", "YouTubeVideo", "set_matplotlib_formats"]
