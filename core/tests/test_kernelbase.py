@@ -174,6 +174,28 @@ def test_thread_output_goes_to_the_cell_that_started_the_thread(kernel):
     assert seen == {"from-the-thread": first_id, "from-the-second-cell": second_id}
 
 
+def test_asyncio_task_output_goes_to_the_cell_that_created_the_task(kernel):
+    first_id = kernel.kc.execute(textwrap.dedent('''
+        import asyncio
+        loop = asyncio.new_event_loop()
+        async def later():
+            await asyncio.sleep(0)
+            print("from-the-task")
+        task = loop.create_task(later())
+    '''))
+    kernel.reply(kernel.kc.get_shell_msg, first_id)
+    second_id = kernel.kc.execute("loop.run_until_complete(task); print('from-the-second-cell')")
+    kernel.reply(kernel.kc.get_shell_msg, second_id)
+    seen = {}
+    deadline = time.monotonic() + WAIT
+    while len(seen) < 2 and time.monotonic() < deadline:
+        msg = kernel.kc.get_iopub_msg(timeout=WAIT)
+        if msg["msg_type"] == "stream":
+            for line in msg["content"]["text"].splitlines():
+                seen[line] = msg["parent_header"]["msg_id"]
+    assert seen == {"from-the-task": first_id, "from-the-second-cell": second_id}
+
+
 def test_output_budget_sends_head_marker_and_tail_and_keeps_the_full_file(tmp_path):
     k = ExecProcess(tmp_path, env={"JUP_OUTPUT_BUDGET": "100000"})
     try:
@@ -192,6 +214,11 @@ def test_output_budget_sends_head_marker_and_tail_and_keeps_the_full_file(tmp_pa
         # the next cell has a fresh budget
         reply, msgs = k.run("print('small')")
         assert _text(msgs) == "small\n"
+        # stdout and stderr share the cell's budget
+        reply, msgs = k.run("import sys\nfor i in range(6000):\n    print('o' * 9)\n    print('e' * 9, file=sys.stderr)")
+        out, err = _text(msgs), _text(msgs, "stderr")
+        assert len(out) + len(err) < 100000 + 2000
+        assert out.endswith("o" * 9 + "\n") and err.endswith("e" * 9 + "\n")
     finally:
         k.stop()
     assert not os.path.exists(path), "the held-back output is removed with the kernel"

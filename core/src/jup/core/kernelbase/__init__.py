@@ -47,7 +47,7 @@ Output
     sys.stdout/sys.stderr are `OutStream`s; each write goes to the cell that wrote it: the running
     cell, or for a thread / asyncio task the cell that started it. File descriptors 1 and 2 (C code,
     subprocesses) are captured through pipes and shown in the running cell (`capture_fds`, not in
-    in-process mode). Each cell has an output budget (`output_budget` characters per stream, default
+    in-process mode). Each cell has an output budget (`output_budget` characters, both streams, default
     5,000,000, env JUP_OUTPUT_BUDGET, 0 = unlimited): past it the frontend gets one notice line, the
     full output goes to a file in the runtime dir (removed when the kernel exits), and the cell's
     end sends a marker with how much was held back and the file's path, then the tail.

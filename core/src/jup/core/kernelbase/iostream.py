@@ -59,10 +59,9 @@ def _size(n: float) -> str:
 class _CellOutput:
     """What one cell wrote to one stream so far, for the budget."""
 
-    __slots__ = ("sent", "kept", "file", "path", "tail", "tail_size", "overflow")
+    __slots__ = ("kept", "file", "path", "tail", "tail_size", "overflow")
 
     def __init__(self) -> None:
-        self.sent = 0
         self.kept: list[str] | None = []
         self.file: Any = None
         self.path = ""
@@ -74,7 +73,8 @@ class _CellOutput:
 class OutputBudget:
     """Per-cell limit on the text sent to frontends; the rest goes to a file, its tail comes at the end.
 
-    `limit` is in characters (0 = unlimited). Beyond `limit - tail` characters the frontend gets one
+    `limit` is in characters, stdout and stderr together (0 = unlimited); each stream that overflows
+    gets its own file with its full output. Beyond `limit - tail` characters the frontend gets one
     notice line; when the cell ends it gets a marker saying how much was held back and where the
     full output is, then the last `tail` characters.
     """
@@ -85,34 +85,38 @@ class OutputBudget:
         self.head_limit = self.limit - self.tail_limit
         self._directory = directory
         self._cells: dict[tuple[str, str], _CellOutput] = {}
+        self._sent: dict[str, int] = {}  # msg_id -> characters sent for that cell, both streams
+        self._lock = threading.Lock()
         self.files: list[str] = []
 
     def admit(self, key: tuple[str, str], text: str) -> str:
         """Return the part of `text` to send now; keep the rest in the cell's file and tail."""
         if not self.limit:
             return text
-        st = self._cells.get(key)
-        if st is None:
-            st = self._cells[key] = _CellOutput()
-        if st.file is None:
-            room = self.head_limit - st.sent
+        with self._lock:
+            st = self._cells.get(key)
+            if st is None:
+                st = self._cells[key] = _CellOutput()
+            if st.file is not None:
+                self._hold(st, text)
+                return ""
+            sent = self._sent.get(key[0], 0)
+            room = max(0, self.head_limit - sent)
             if len(text) <= room:
-                st.sent += len(text)
+                self._sent[key[0]] = sent + len(text)
                 if st.kept is not None:
                     st.kept.append(text)
                 return text
             head, rest = text[:room], text[room:]
-            st.sent += len(head)
+            self._sent[key[0]] = sent + len(head)
             self._open_file(key, st)
             st.file.write("".join(st.kept or ()))
             st.file.write(head)
             st.kept = None
             self._hold(st, rest)
             return (head + ("" if head.endswith("\n") or not head else "\n")
-                    + f"[jup] this cell's output passed its {_size(self.limit)} budget; the rest goes to "
-                    f"{st.path} and its last lines will follow when the cell ends.\n")
-        self._hold(st, text)
-        return ""
+                    + f"[jup] this cell's output passed its {_size(self.limit)} budget; the rest of its "
+                    f"{key[1]} goes to {st.path} and its last lines will follow when the cell ends.\n")
 
     def _open_file(self, key: tuple[str, str], st: _CellOutput) -> None:
         d = self._directory()
@@ -131,8 +135,10 @@ class OutputBudget:
             st.tail_size -= len(st.tail.popleft())
 
     def finish(self, key: tuple[str, str]) -> str:
-        """End the cell's accounting; returns the marker and tail to send ('' if within budget)."""
-        st = self._cells.pop(key, None)
+        """End a cell's accounting for one stream; returns the marker and tail to send ('' if none)."""
+        with self._lock:
+            self._sent.pop(key[0], None)
+            st = self._cells.pop(key, None)
         if st is None or st.file is None:
             return ""
         st.file.close()
@@ -141,13 +147,8 @@ class OutputBudget:
         if 0 <= nl < len(tail) - 1 and len(tail) >= self.tail_limit:
             tail = tail[nl + 1:]  # start the tail on a whole line
         held = st.overflow - len(tail)
-        return (f"[jup] {_size(held)} of output held back (budget {_size(self.limit)} per cell); "
+        return (f"[jup] {_size(held)} of {key[1]} held back (budget {_size(self.limit)} per cell); "
                 f"full output: {st.path}\n" + tail)
-
-    def finish_all_of(self, parent_id: str) -> list[tuple[str, str]]:
-        """Finish every stream of one cell: [(stream name, text to send)]."""
-        return [(name, self.finish((pid, name))) for (pid, name) in list(self._cells)
-                if pid == parent_id]
 
 
 class OutStream(io.TextIOBase):

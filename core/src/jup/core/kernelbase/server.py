@@ -433,6 +433,8 @@ class Kernel:
     def _end_cell_output(self, msg: dict) -> None:
         for cap in self._fd_captures:
             cap.sync()
+        for s in (self.stdout, self.stderr):  # both flushed before either closes the cell's budget
+            s.flush()
         for s in (self.stdout, self.stderr):
             s.finish_cell(msg)
 
