@@ -66,3 +66,31 @@ class JupPythonKernelTests(jupyter_kernel_test.KernelTests):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def test_installed_kernelspec_is_started_by_jupyter_client(tmp_path, monkeypatch):
+    """`jup kernelspec install python --prefix P`, then jupyter_client starts `jup-python` by name."""
+    import shutil
+    import subprocess
+
+    from jupyter_client.manager import start_new_kernel
+
+    jup = shutil.which("jup", path=os.path.dirname(sys.executable))
+    assert jup, "the jup command is not installed next to this Python"
+    done = subprocess.run([jup, "kernelspec", "install", "python", "--prefix", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
+    monkeypatch.setenv("JUP_HISTORY_FILE", str(tmp_path / "history.sqlite"))
+    km, kc = start_new_kernel(kernel_name="jup-python", startup_timeout=30)
+    try:
+        msgs: list[dict] = []
+        reply = kc.execute_interactive("6 * 7", timeout=30, output_hook=msgs.append)
+        assert reply["content"]["status"] == "ok"
+        assert [m["content"]["data"]["text/plain"] for m in msgs if m["msg_type"] == "execute_result"] == ["42"]
+        kc.kernel_info()
+        info = kc.get_shell_msg(timeout=10)["content"]
+        assert info["implementation"] == "jup-python" and info["language_info"]["name"] == "python"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
