@@ -275,6 +275,13 @@ def test_shutdown_leaves_no_process(echo):
     assert echo.proc.wait(WAIT) == 0
 
 
+def test_shutdown_sent_on_shell_by_an_old_client_is_answered_there(echo):
+    msg = echo.kc.session.msg("shutdown_request", {"restart": False})
+    echo.kc.shell_channel.send(msg)
+    assert echo.shell_reply(msg["header"]["msg_id"])["msg_type"] == "shutdown_reply"
+    assert echo.proc.wait(WAIT) == 0
+
+
 def test_shutdown_while_a_cell_sleeps_exits_promptly(echo):
     echo.kc.execute("sleep 100")
     assert echo.kc.get_iopub_msg(timeout=WAIT)["content"]["execution_state"] == "busy"

@@ -538,7 +538,7 @@ class Kernel:
         if channel == STDIN:
             self._on_stdin(msg)
         elif channel == CONTROL and kind in self._CONTROL:
-            getattr(self, self._CONTROL[kind])(idents, msg)
+            getattr(self, self._CONTROL[kind])(channel, idents, msg)
         elif kind in self._MAIN_THREAD:
             self._queue.put((idents, msg))
         elif kind in self._INTROSPECTION:
@@ -550,7 +550,7 @@ class Kernel:
             self._reply_now(channel, idents, msg, "comm_info_reply",
                             {"status": "ok", "comms": self.comm_manager.info(target)})
         elif kind in self._CONTROL:
-            getattr(self, self._CONTROL[kind])(idents, msg)
+            getattr(self, self._CONTROL[kind])(channel, idents, msg)
         else:
             kernel_log().warning("ignored a message of unknown type %r on %s", kind,
                         "control" if channel == CONTROL else "shell")
@@ -679,13 +679,13 @@ class Kernel:
             wait[1] = str(msg["content"].get("value", ""))
             wait[0].set()
 
-    def _on_interrupt(self, idents: list, msg: dict) -> None:
+    def _on_interrupt(self, channel: int, idents: list, msg: dict) -> None:
         if not self._executing:
-            self._send(CONTROL, "interrupt_reply", {"status": "ok"}, msg, idents)
+            self._send(channel, "interrupt_reply", {"status": "ok"}, msg, idents)
             return
         self._interrupt_requested = True
         seq = self._cell_seq
-        self._pending_interrupts.append((idents, msg, seq))
+        self._pending_interrupts.append((channel, idents, msg, seq))
         self.interrupt_main()
         self.io.call_later(self.interrupt_grace, lambda: self._interrupt_timed_out(seq))
 
@@ -700,40 +700,40 @@ class Kernel:
 
     def _cell_finished(self, seq: int) -> None:
         keep = []
-        for idents, msg, s in self._pending_interrupts:
+        for channel, idents, msg, s in self._pending_interrupts:
             if s <= seq:
-                self._send(CONTROL, "interrupt_reply", {"status": "ok"}, msg, idents)
+                self._send(channel, "interrupt_reply", {"status": "ok"}, msg, idents)
             else:
-                keep.append((idents, msg, s))
+                keep.append((channel, idents, msg, s))
         self._pending_interrupts = keep
 
     def _interrupt_timed_out(self, seq: int) -> None:
-        still = [p for p in self._pending_interrupts if p[2] == seq]
+        still = [p for p in self._pending_interrupts if p[3] == seq]
         if not still or not (self._executing and self._cell_seq == seq):
             return
-        self._pending_interrupts = [p for p in self._pending_interrupts if p[2] != seq]
-        for idents, msg, _ in still:
-            self._send(CONTROL, "interrupt_reply", {
+        self._pending_interrupts = [p for p in self._pending_interrupts if p[3] != seq]
+        for channel, idents, msg, _ in still:
+            self._send(channel, "interrupt_reply", {
                 "status": "error", "ename": "InterruptFailed",
                 "evalue": (f"The running code did not stop within {self.interrupt_grace:g} s of the interrupt: "
                            "it is probably inside C code that does not check for interrupts. Restart the "
                            "kernel to stop it (the kernel's state will be lost)."),
                 "traceback": []}, msg, idents)
 
-    def _on_cancel(self, idents: list, msg: dict) -> None:
+    def _on_cancel(self, channel: int, idents: list, msg: dict) -> None:
         target = msg["content"].get("msg_id", "")
         item = self._queue.remove(target)
         if item is not None:
             self._abort(*item, status=False)
-        self._send(CONTROL, "cancel_reply", {"status": "ok", "cancelled": item is not None}, msg, idents)
+        self._send(channel, "cancel_reply", {"status": "ok", "cancelled": item is not None}, msg, idents)
 
-    def _on_debug(self, idents: list, msg: dict) -> None:
+    def _on_debug(self, channel: int, idents: list, msg: dict) -> None:
         c = msg["content"]
-        self._send(CONTROL, "debug_reply", {
+        self._send(channel, "debug_reply", {
             "type": "response", "request_seq": c.get("seq", 0), "seq": 0, "success": False,
             "command": c.get("command", ""), "message": "This kernel has no debugger."}, msg, idents)
 
-    def _on_shutdown(self, idents: list, msg: dict) -> None:
+    def _on_shutdown(self, channel: int, idents: list, msg: dict) -> None:
         restart = bool(msg["content"].get("restart", False))
         try:
             content = dict(self.do_shutdown(restart) or {})
@@ -742,7 +742,7 @@ class Kernel:
             content = {"status": "error", "ename": type(e).__name__, "evalue": str(e), "traceback": []}
         content.setdefault("status", "ok")
         content.setdefault("restart", restart)
-        self._send(CONTROL, "shutdown_reply", content, msg, idents)
+        self._send(channel, "shutdown_reply", content, msg, idents)
         self.publish("shutdown_reply", content, parent=msg)
         self._begin_stop()
 
