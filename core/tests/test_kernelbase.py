@@ -349,6 +349,12 @@ def test_comms_open_message_and_close(kernel):
     assert closed == "c2"  # an unknown target is refused by closing the comm
 
 
+def test_exit_in_a_cell_is_an_error_not_the_end_of_the_kernel(kernel):
+    reply, _ = kernel.run("raise SystemExit(3)")
+    assert reply["status"] == "error" and reply["ename"] == "SystemExit"
+    assert kernel.run("print('alive')")[0]["status"] == "ok" and kernel.proc.poll() is None
+
+
 def test_connection_file_errors_are_explained(tmp_path):
     missing = subprocess.run([sys.executable, "-c", EXEC_KERNEL, "-f", str(tmp_path / "nope.json")],
                              capture_output=True, text=True, timeout=60)

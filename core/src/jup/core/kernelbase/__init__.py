@@ -68,8 +68,7 @@ Protocol behaviour
     cancel_reply {cancelled: bool}; the cancelled execute gets execute_reply status "aborted" (no
     status messages). After a cell errors with stop_on_error, queued executes are replied "aborted".
     debug_request -> debug_reply success false. shutdown_request -> shutdown_reply (also on iopub),
-    then the process exits 0; it also exits when its parent (JPY_PARENT_PID or the parent process)
-    dies. SIGINT raises KeyboardInterrupt only while a cell runs.
+    then the process exits 0; it also exits when the process named by JPY_PARENT_PID dies. SIGINT raises KeyboardInterrupt only while a cell runs.
 
 In-process mode (the terminal runs the Python kernel in its own process)
     kernel = MyKernel.in_process(context=None)   # started; sockets bound on inproc:// endpoints

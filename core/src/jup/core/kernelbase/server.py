@@ -346,6 +346,8 @@ class Kernel:
                     self._main_busy = False
         except KeyboardInterrupt:
             kernel_log().warning("an interrupt arrived between cells and was ignored")
+        except Exception:  # a bug must not take the kernel down: say so and serve the next request
+            kernel_log().exception("failed to handle a %s", kind)
 
     @contextmanager
     def _redirected(self) -> Iterator[None]:
@@ -391,7 +393,7 @@ class Kernel:
                 self._in_cell = False
                 reply = self._error_reply("KeyboardInterrupt", "interrupted",
                                           ["KeyboardInterrupt: the cell was interrupted"])
-            except Exception as e:
+            except (Exception, SystemExit) as e:  # exit() in a cell is an error, not the kernel's end
                 self._in_cell = False
                 import traceback
                 tb = traceback.format_exception(type(e), e, e.__traceback__)
@@ -769,17 +771,16 @@ class Kernel:
         os._exit(0)
 
     def _watch_parent(self) -> None:
-        """Housekeeping on the I/O thread: exit when the process that started us is gone."""
-        gone = False
-        if self._parent_pid > 1:
-            try:
-                os.kill(self._parent_pid, 0)
-            except ProcessLookupError:
-                gone = True
-            except PermissionError:
-                pass
-        elif self._ppid > 1 and os.getppid() != self._ppid:
+        """Housekeeping on the I/O thread: exit when the process named by JPY_PARENT_PID is gone."""
+        if self._parent_pid <= 1:  # like ipykernel: watch only when the starter asked (JPY_PARENT_PID)
+            return
+        gone = self._ppid == self._parent_pid and os.getppid() != self._ppid  # we were re-parented
+        try:
+            os.kill(self._parent_pid, 0)
+        except ProcessLookupError:
             gone = True
+        except PermissionError:
+            pass
         if gone and not self._stopping:
             kernel_log().warning("the process that started this kernel is gone; shutting down")
             self._begin_stop()
