@@ -39,6 +39,7 @@ def cold_start(argv: list[str], tmp: str) -> tuple[float, BlockingKernelClient, 
 
 
 def pass_round_trip(kc: BlockingKernelClient, n: int) -> float:
+    kc.wait_for_ready(timeout=30)  # iopub subscribed (a PUB drops what it sends before that)
     times = []
     kc.execute_interactive("pass", timeout=30)
     for _ in range(n):
@@ -48,24 +49,36 @@ def pass_round_trip(kc: BlockingKernelClient, n: int) -> float:
     return statistics.median(times)
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process (Linux /proc), in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    res: dict[str, dict[str, list[float]]] = {k: {"start": [], "pass": []} for k in KERNELS}
+    res: dict[str, dict[str, list[float]]] = {k: {"start": [], "pass": [], "rss": []} for k in KERNELS}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
             for name, argv in KERNELS.items():
                 t, kc, proc = cold_start(argv, tmp)
                 res[name]["start"].append(t)
                 res[name]["pass"].append(pass_round_trip(kc, 50))
+                res[name]["rss"].append(rss_mib(proc.pid))
                 kc.shutdown()
                 proc.wait(timeout=10)
                 kc.stop_channels()
     for name in KERNELS:
         print(f"{name:10s} cold start to kernel_info_reply: {statistics.median(res[name]['start'])*1000:7.1f} ms"
-              f"   pass round trip: {statistics.median(res[name]['pass'])*1000:6.2f} ms")
+              f"   pass round trip: {statistics.median(res[name]['pass'])*1000:6.2f} ms"
+              f"   idle RSS: {statistics.median(res[name]['rss']):5.1f} MiB")
     s = statistics.median(res["jup"]["start"]) / statistics.median(res["ipykernel"]["start"])
     p = statistics.median(res["jup"]["pass"]) / statistics.median(res["ipykernel"]["pass"])
-    print(f"ratio jup/ipykernel: start {s:.2f}x, pass {p:.2f}x")
+    r = statistics.median(res["jup"]["rss"]) / statistics.median(res["ipykernel"]["rss"])
+    print(f"ratio jup/ipykernel: start {s:.2f}x, pass {p:.2f}x, idle RSS {r:.2f}x")
 
 
 if __name__ == "__main__":
