@@ -391,13 +391,29 @@ def test_in_process_kernel_runs_cells_on_the_pumping_thread_without_stealing_std
         assert shell.poll(WAIT * 1000)
         _, info = session.recv(shell)
         assert info["content"]["implementation"] == "exec-test"
-        req = session.send(shell, "execute_request", {"code": "import threading\n"
-                                                      "print('in-process', threading.current_thread().name)",
-                                                      "silent": False})
+        import io
+        import threading
+        host_thread_may_print, host_printed = threading.Event(), threading.Event()
+
+        def host_thread():  # the host's own thread, printing while a cell runs
+            if host_thread_may_print.wait(WAIT):
+                print("from-the-host")
+                host_printed.set()
+
+        threading.Thread(target=host_thread, daemon=True).start()
+        kernel.host_hook = (host_thread_may_print, host_printed)
+        req = session.send(shell, "execute_request", {"code": (
+            "import threading\n"
+            "print('in-process', threading.current_thread().name)\n"
+            "may, done = kernel.host_hook\n"
+            "may.set(); done.wait(10)\n"), "silent": False})
+        sys.stdout = captured_host = io.StringIO()
         deadline, handled = time.monotonic() + WAIT, 0
         while not shell.poll(0) and time.monotonic() < deadline:
             handled += kernel.pump(0.05)
-        assert handled == 1 and sys.stdout is host_stdout
+        assert handled == 1 and sys.stdout is captured_host
+        sys.stdout = host_stdout
+        assert captured_host.getvalue() == "from-the-host\n"  # the host's thread wrote to the host
         _, reply = session.recv(shell)
         assert reply["content"]["status"] == "ok"
         texts = []
@@ -412,6 +428,7 @@ def test_in_process_kernel_runs_cells_on_the_pumping_thread_without_stealing_std
         assert "".join(texts) == "in-process MainThread\n"
         assert kernel.pump(0) == 0  # nothing left to do
     finally:
+        sys.stdout = host_stdout
         shell.close(0)
         iopub.close(0)
         kernel.close()

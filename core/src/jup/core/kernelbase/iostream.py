@@ -157,7 +157,8 @@ class OutStream(io.TextIOBase):
     def __init__(self, name: str, send: Callable[[str, str, dict | None], None],
                  schedule: Callable[[float, Callable[[], None]], None],
                  default_parent: Callable[[], dict | None], budget: OutputBudget,
-                 flush_interval: float = 0.05, max_batch: int = 128 * 1024, fileno: int | None = None):
+                 flush_interval: float = 0.05, max_batch: int = 128 * 1024, fileno: int | None = None,
+                 host: Callable[[], Any] | None = None):
         super().__init__()
         self.name = name
         self._send = send
@@ -167,6 +168,7 @@ class OutStream(io.TextIOBase):
         self.flush_interval = flush_interval
         self.max_batch = max_batch
         self._fileno = fileno
+        self._host = host  # in-process: where writes of the host's own threads go (None: to the cell)
         self._lock = threading.RLock()
         self._segments: list[list] = []  # [parent, [texts], size]
         self._size = 0
@@ -196,7 +198,12 @@ class OutStream(io.TextIOBase):
         if not s:
             return 0
         if parent is None:
-            parent = current_parent.get() or self._default_parent() or {}
+            parent = current_parent.get()
+            if parent is None:
+                host = self._host() if self._host is not None else None
+                if host is not None:
+                    return host.write(s)
+                parent = self._default_parent() or {}
         with self._lock:
             segs = self._segments
             if segs and segs[-1][0] is parent:

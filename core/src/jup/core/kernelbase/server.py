@@ -220,6 +220,7 @@ class Kernel:
         self._pump_ident: int | None = None
         self._output_dir: str | None = None
         self._fd_captures: list = []
+        self._host_streams: tuple | None = None  # in-process, during a cell: the host's stdout/stderr
         self._parent_pid = int(os.environ.get("JPY_PARENT_PID") or 0)
         self._ppid = os.getppid()
         self._budget = OutputBudget(self.output_budget, self._output_directory)
@@ -258,14 +259,26 @@ class Kernel:
             self._fd_captures = [FdCapture(1, self._fd_writer("stdout")),
                                  FdCapture(2, self._fd_writer("stderr"))]
             fd1, fd2 = 1, 2
+        host_out = host_err = None
+        if self.in_process:
+            host_out, host_err = self._host_stream(0), self._host_stream(1)
         self.stdout = OutStream("stdout", self._send_stream, self.io.call_later, self._current_parent,
-                                self._budget, self.flush_interval, fileno=fd1)
+                                self._budget, self.flush_interval, fileno=fd1, host=host_out)
         self.stderr = OutStream("stderr", self._send_stream, self.io.call_later, self._current_parent,
-                                self._budget, self.flush_interval, fileno=fd2)
+                                self._budget, self.flush_interval, fileno=fd2, host=host_err)
         route_thread_output_to_starting_cell()
         if not self.in_process:
             sys.stdout, sys.stderr = self.stdout, self.stderr
         self.publish("status", {"execution_state": "starting"}, parent={})
+
+    def _host_stream(self, index: int):
+        """In-process: the host's stream for writes from its own threads (not started by a cell)."""
+        def host() -> Any:
+            saved = self._host_streams
+            if saved is None or threading.get_ident() == self._pump_ident:
+                return None
+            return saved[index]
+        return host
 
     def _fd_writer(self, name: str):
         def write(text: str) -> None:
@@ -355,12 +368,13 @@ class Kernel:
         if not self.in_process:
             yield
             return
-        saved = sys.stdout, sys.stderr
+        saved = self._host_streams = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self.stdout, self.stderr
         try:
             yield
         finally:
             sys.stdout, sys.stderr = saved
+            self._host_streams = None
 
     def _execute(self, idents: list, msg: dict) -> None:
         content = msg["content"]
