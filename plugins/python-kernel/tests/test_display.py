@@ -255,6 +255,18 @@ def test_collections_and_types():
     assert pretty(list(range(2000))).count("\n") == 1000  # 1000 items, then "..."
 
 
+def test_functions_and_classes_say_where_they_live():
+    def f(x, y=1):
+        pass
+
+    class Local:
+        pass
+
+    assert pretty(f) == f"<function {__name__}.test_functions_and_classes_say_where_they_live.<locals>.f(x, y=1)>"
+    assert pretty(Local).endswith("test_functions_and_classes_say_where_they_live.<locals>.Local")
+    assert pretty(len) == "<built-in function len>"
+
+
 def test_user_subclass_with_own_repr_keeps_it():
     class L(list):
         def __repr__(self):

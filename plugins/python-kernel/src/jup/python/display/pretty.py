@@ -204,13 +204,19 @@ def _default_dict(obj, p, cycle):
 def _type(obj, p, cycle) -> None:
     mod = getattr(obj, "__module__", None)
     name = getattr(obj, "__qualname__", None) or obj.__name__
-    p.text(name if mod in (None, "builtins", "__main__") else f"{mod}.{name}")
+    p.text(name if mod in (None, "builtins") else f"{mod}.{name}")
 
 
 def _function(obj, p, cycle) -> None:
+    """`<function __main__.f(x, y=1)>`: where it lives and how to call it."""
     mod = obj.__module__
-    name = obj.__qualname__
-    p.text(f"<function {name}>" if mod in (None, "builtins") else f"<function {mod}.{name}>")
+    name = obj.__qualname__ if mod in (None, "builtins") else f"{mod}.{obj.__qualname__}"
+    try:
+        import inspect
+        sig = str(inspect.signature(obj))
+    except (TypeError, ValueError):
+        sig = ""
+    p.text(f"<function {name}{sig}>")
 
 
 def _float(obj, p, cycle) -> None:
