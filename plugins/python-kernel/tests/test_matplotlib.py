@@ -51,6 +51,13 @@ def test_svg_by_config_and_figures_in_display(shared_kernel):
     assert "<svg" in svg and images(msgs) == []
 
 
+def test_inline_backend_config_chooses_svg(shared_kernel):
+    _, msgs = run(shared_kernel, "%config InlineBackend.figure_format = 'svg'\n"
+                                 "import matplotlib.pyplot as plt\nplt.plot([1, 2]);")
+    run(shared_kernel, "%config InlineBackend.figure_format = 'png'")
+    assert len(images(msgs, "image/svg+xml")) == 1 and images(msgs) == []
+
+
 def test_a_figure_as_the_result_is_shown_once(shared_kernel):
     _, msgs = run(shared_kernel, "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([3, 1])\nfig")
     (result,) = outputs(msgs, "execute_result")

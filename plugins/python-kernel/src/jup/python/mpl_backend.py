@@ -39,12 +39,30 @@ def set_formats(*fmts: str) -> None:
     formats[:] = chosen
 
 
+def _formats() -> list[str]:
+    """`set_formats`, unless the shell's config says otherwise (`%config InlineBackend.figure_format
+    = 'svg'`, as notebooks written for IPython do)."""
+    from jup.python.shell import current
+    shell = current()
+    conf = getattr(shell, "config", None) if shell is not None else None
+    inline = conf.get("InlineBackend") if isinstance(conf, dict) else None
+    if isinstance(inline, dict):
+        chosen = inline.get("figure_formats") or inline.get("figure_format")
+        if isinstance(chosen, str):
+            chosen = [chosen]
+        if chosen:
+            chosen = [str(f).lower().replace("retina", "png") for f in chosen]
+            if all(f in _MIME for f in chosen):
+                return chosen
+    return formats
+
+
 def figure_bundle(fig: Any) -> tuple[dict, dict]:
     """The mime bundle and metadata of one figure, in the chosen formats."""
     data: dict[str, Any] = {"text/plain": f"<Figure size {fig.bbox.width:g}x{fig.bbox.height:g} with "
                                           f"{len(fig.axes)} Axes>"}
     md: dict[str, Any] = {}
-    for fmt in formats:
+    for fmt in _formats():
         buf = io.BytesIO()
         fig.canvas.print_figure(buf, format=fmt, bbox_inches="tight", facecolor=fig.get_facecolor())
         raw = buf.getvalue()
