@@ -22,6 +22,8 @@ from .kernelmanager import KernelManager, resolve_spec
 
 log = logging.getLogger("jup.pool")
 
+REFILL_DELAY = 0.05  # seconds after a hand-over before a replacement starts, so the new owner goes first
+
 
 class KernelPool:
     """Keeps `size` started kernels of one kernelspec; `await pool.take(cwd)` hands one over."""
@@ -82,14 +84,17 @@ class KernelPool:
                 km = cand
                 break
             await cand.shutdown(now=True)
-        self._refill()
         if km is None:
+            self._refill()
             km = KernelManager(self.spec, cwd=cwd, **self.manager_kwargs)
             await km.start(timeout=timeout)
             return km
-        if cwd and self.spec.language.lower() == "python":
-            await km.change_dir(os.path.abspath(cwd))
-        km.cwd = cwd or km.cwd
+        try:
+            if cwd and self.spec.language.lower() == "python":
+                await km.change_dir(os.path.abspath(cwd))
+            km.cwd = cwd or km.cwd
+        finally:  # refill once the kernel is handed over: spawning a process would delay the hand-over
+            asyncio.get_running_loop().call_later(REFILL_DELAY, self._refill)
         return km
 
     async def shutdown(self) -> None:
