@@ -306,7 +306,17 @@ class KernelManager:
         if not self.is_alive():
             raise KernelError(f"The {self.kernel_name} kernel is not running; restart it first.")
         if self.spec.interrupt_mode == "message":
-            reply = await self.control_client().interrupt(reply=True, timeout=timeout)
+            try:
+                reply = await self.control_client().interrupt(reply=True, timeout=timeout)
+            except KernelTimeout:
+                # no thread of the kernel could answer, yet it lives: C code holds the interpreter lock
+                if self.is_alive() and await self.control_client().heartbeat(timeout=1.0):
+                    return {"status": "error", "ename": "InterruptFailed", "traceback": [], "evalue": (
+                        f"The {self.kernel_name} kernel did not answer the interrupt within {timeout:g} s "
+                        "although it is alive: the running code is inside C code that holds the "
+                        "interpreter lock and cannot be stopped there. Restart the kernel to stop it "
+                        "(its state will be lost).")}
+                raise
             return reply["content"]
         assert self.proc is not None
         signal_group(self.proc, signal.SIGINT)

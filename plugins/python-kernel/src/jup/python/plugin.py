@@ -13,5 +13,5 @@ def jup_kernels() -> list:
     return [KernelSpecInfo(
         name="python", display_name="Python 3 (jup)", language="python",
         argv=[sys.executable, "-m", "jup.python", "-f", "{connection_file}"],
-        interrupt_mode="signal", install_name="jup-python",
+        interrupt_mode="message", install_name="jup-python",  # interrupt_reply says if it worked
         inprocess_factory="jup.python.kernel:PythonKernel")]
