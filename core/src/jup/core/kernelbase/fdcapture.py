@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import fcntl
 import os
+import select
 import sys
 import termios
 import threading
@@ -53,13 +54,14 @@ class FdCapture:
         decode = codecs.getincrementaldecoder("utf-8")("replace").decode
         carry = ""
         while True:
-            try:
+            try:  # wait first, then mark busy, then read: see pending() for why this order
+                select.select([self._r], [], [])
+                self._busy = True
                 data = os.read(self._r, 65536)
-            except OSError:
+            except (OSError, ValueError):
                 break
             if not data:
                 break
-            self._busy = True
             text = carry + decode(data)
             carry = ""
             if _SYNC in text:
@@ -82,17 +84,18 @@ class FdCapture:
             pass
 
     def pending(self) -> bool:
-        """True if bytes wait in the pipe or the reader is still routing some."""
-        if self._busy:
-            return True
+        """True if bytes wait in the pipe or the reader is still routing some.
+
+        The pipe is looked at before the flag: the reader sets the flag before it reads, so bytes
+        that left the pipe before our look are either routed already or still flagged."""
         buf = bytearray(4)
         try:
             fcntl.ioctl(self._r, termios.FIONREAD, buf)
         except OSError:
             return False
-        return int.from_bytes(buf, sys.byteorder) > 0
+        return int.from_bytes(buf, sys.byteorder) > 0 or self._busy
 
-    def sync(self, timeout: float = 0.5) -> None:
+    def sync(self, timeout: float = 2.0) -> None:
         """Wait (bounded) until what was written to the fd so far has been routed."""
         _libc_flush()
         if not self.pending():
