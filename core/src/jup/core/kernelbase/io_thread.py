@@ -269,6 +269,6 @@ class Heartbeat:
             self._ctl_out.send(b"TERMINATE")
         except zmq.ZMQError:
             pass
+        self.thread.join(timeout)  # before closing: with LINGER 0, closing could discard TERMINATE
         self._ctl_out.close()
-        self.thread.join(timeout)
         return not self.thread.is_alive()
