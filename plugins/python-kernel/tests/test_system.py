@@ -112,6 +112,7 @@ def test_bang_in_a_kernel_streams_to_the_cell(kernel):
     reply, msgs = run(kernel, "!echo one; echo two >&2")
     assert reply["content"]["status"] == "ok"
     assert "one" in stdout_of(msgs) and "two" in stdout_of(msgs, "stderr")
+    assert not [m for m in msgs if m["msg_type"] == "execute_result"], "`!cmd` must not show Out[N]: 0"
     reply, msgs = run(kernel, "x = !printf 'l1\\nl2\\n'\nprint(x.n.upper(), x.s)")
     assert "L1\nL2 l1 l2" in stdout_of(msgs)
 

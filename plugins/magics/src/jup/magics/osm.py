@@ -128,7 +128,7 @@ def alias(line: str, *, shell: Any) -> None:
         raise UsageError("%alias: use either %s (each argument) or %l (the whole line), not both")
     table[name] = cmd
 
-    def run_alias(args: str, *, shell: Any) -> int:
+    def run_alias(args: str, *, shell: Any) -> None:
         words = args.split()
         if nargs:
             if len(words) < nargs:

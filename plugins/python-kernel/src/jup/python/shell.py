@@ -406,7 +406,19 @@ class Shell:
         if tb is None:
             self.write_err("No traceback to debug: run a cell that raises first.\n")
             return
-        pdb.post_mortem(tb)
+        import signal
+        import threading
+        on_main = threading.current_thread() is threading.main_thread()
+        saved = signal.getsignal(signal.SIGINT) if on_main else None
+        # nosigint: pdb's own Ctrl-C handler would otherwise outlive `continue` and swallow
+        # every later interrupt of the kernel
+        dbg = pdb.Pdb(nosigint=True)
+        try:
+            dbg.reset()
+            dbg.interaction(None, tb)
+        finally:
+            if on_main:
+                signal.signal(signal.SIGINT, saved)
 
     # ---- magics ---------------------------------------------------------------------------------
 
@@ -495,11 +507,13 @@ class Shell:
 
     # ---- shell commands (delegated to jup.python.system) ----------------------------------------
 
-    def system(self, cmd: str) -> int:
-        """Run a shell command, its output going to the cell; returns the exit code."""
+    def system(self, cmd: str) -> None:
+        """Run a shell command, its output going to the cell; the exit code lands in `_exit_code`.
+
+        Returns None (as IPython does) so that `!cmd` as a cell's last line shows no `Out[N]: 0`."""
         from jup.python import system as _system
         cmd = self.var_expand(cmd, 1)
-        return _system.system(self, cmd)
+        _system.system(self, cmd)
 
     system_raw = system
     system_piped = system
