@@ -42,6 +42,8 @@ Services (thread-safe unless noted)
     comm_manager                         register_target(name, cb(comm, msg)), open(target, data),
                                          info(); Comm.send/close/on_msg/on_close
     interrupt_main()                     raise KeyboardInterrupt in the thread running cells
+    partial_reply(content)               from an introspection method: the answer so far, sent if
+                                         the deadline passes before the method returns
 
 Output
     sys.stdout/sys.stderr are `OutStream`s; each write goes to the cell that wrote it: the running
@@ -49,8 +51,9 @@ Output
     subprocesses) are captured through pipes and shown in the running cell (`capture_fds`, not in
     in-process mode). Each cell has an output budget (`output_budget` characters, both streams, default
     5,000,000, env JUP_OUTPUT_BUDGET, 0 = unlimited): past it the frontend gets one notice line, the
-    full output goes to a file in the runtime dir (removed when the kernel exits), and the cell's
-    end sends a marker with how much was held back and the file's path, then the tail.
+    full output goes to a file in the runtime dir (removed when the kernel exits unless
+    `keep_output_files` / JUP_KEEP_OUTPUT_FILES=1), and the cell's end sends a marker with how much
+    was held back and the file's path, then the tail.
 
 Protocol behaviour
     iopub is an XPUB socket: each new subscriber gets an `iopub_welcome` {subscription} message, so

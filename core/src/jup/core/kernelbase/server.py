@@ -175,6 +175,8 @@ class Kernel:
 
     #: Characters of text output per cell before the rest is held back (0 = unlimited).
     output_budget: int = int(_env_number("JUP_OUTPUT_BUDGET", 5_000_000))
+    #: Keep the files with held-back cell output after the kernel exits (env JUP_KEEP_OUTPUT_FILES=1).
+    keep_output_files: bool = os.environ.get("JUP_KEEP_OUTPUT_FILES", "") not in ("", "0")
     #: Seconds an introspection request may take before it is answered without a result.
     introspection_deadline: float = _env_number("JUP_INTROSPECTION_DEADLINE", 1.0)
     #: Seconds an interrupted cell has to stop before interrupt_reply says it could not be stopped.
@@ -313,6 +315,8 @@ class Kernel:
         return self._output_dir
 
     def _remove_output_files(self) -> None:
+        if self.keep_output_files:
+            return
         if self._output_dir and os.path.isdir(self._output_dir):
             import shutil
             shutil.rmtree(self._output_dir, ignore_errors=True)
