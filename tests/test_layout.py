@@ -159,3 +159,15 @@ def test_readme_first_command_starts_a_terminal_that_computes(tmp_path):
             raise AssertionError("`exit` did not end jup run terminal within 30 s")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, timeout=10)
+
+
+@pytest.mark.parametrize("body, code", [("def test_ok():\n    assert 1\n", 0),
+                                        ("def test_broken():\n    assert 0, 'broken'\n", 1),
+                                        ("# no tests at all\n", 5)])
+def test_scripts_test_reports_failure_by_its_exit_code(tmp_path, body, code):
+    """CI trusts scripts/test's exit code (.ci/run passes it on): a failing or empty run is non-zero."""
+    (tmp_path / "test_story.py").write_text(body)
+    res = subprocess.run(["bash", "scripts/test", str(tmp_path / "test_story.py"), "-q", "-p", "no:cacheprovider"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+                         env={**os.environ, "CI": "true"})
+    assert res.returncode == code, res.stdout[-2000:] + res.stderr[-2000:]
