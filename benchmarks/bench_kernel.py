@@ -226,6 +226,7 @@ def run(quick: bool = False) -> list[Result]:
 
     # -- cold start: fresh processes, alternating, one unmeasured warm-up each (disk cache) --------
     starts: dict[str, list[float]] = {k: [] for k in kinds}
+    idle_rss: dict[str, list[float]] = {k: [] for k in kinds}
     for i in range(3 if quick else 8):
         for k in kinds:
             if k in errors:
@@ -235,6 +236,8 @@ def run(quick: bool = False) -> list[Result]:
                 took = kern.start()
                 if i:
                     starts[k].append(took * 1000)
+                    kern.run_cell("pass")  # a kernel that has run a cell, then waits: idle memory
+                    idle_rss[k].append(kern.rss_mib())
             except Exception as e:
                 errors[k] = str(e).splitlines()[0]
             finally:
@@ -306,9 +309,10 @@ def run(quick: bool = False) -> list[Result]:
                                     f"jup {med_disp.get('jup', (0, 0))[1]} vs peer {med_disp.get('peer', (0, 0))[1]}"))
         results.append(_result("interrupt while True", "ms", pick(intr, "jup"), pick(intr, "peer"),
                                note="SIGINT to execute_reply, median"))
-        rss = {k: kern.rss_mib() for k, kern in live.items()}
-        results.append(_result("idle RSS", "MiB", rss.get("jup"), rss.get("peer"),
-                               note="after the measures above; process and children"))
+        results.append(_result("idle RSS", "MiB", _median(idle_rss["jup"]), _median(idle_rss["peer"]),
+                               note="fresh kernel after kernel_info and one `pass`; process and children; "
+                                    "after the measures above: " + ", ".join(
+                                        f"{k} {kern.rss_mib():.1f}" for k, kern in live.items())))
     finally:
         for kern in live.values():
             kern.stop()
