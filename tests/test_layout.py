@@ -171,3 +171,17 @@ def test_scripts_test_reports_failure_by_its_exit_code(tmp_path, body, code):
                          cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
                          env={**os.environ, "CI": "true"})
     assert res.returncode == code, res.stdout[-2000:] + res.stderr[-2000:]
+
+
+def test_test_module_names_are_unique_across_the_repository():
+    """pytest imports test files by basename (default import mode; tests import their conftest and
+    helpers by name), so two `test_x.py` in different folders stop the whole run at collection."""
+    seen: dict[str, list[str]] = {}
+    for top in ("core", "plugins", "frontends", "tests", "plugin-template"):
+        for path in (ROOT / top).rglob("test_*.py"):
+            rel = path.relative_to(ROOT)
+            if any(part in ("fixtures", "template", "build", ".venv", "node_modules") for part in rel.parts):
+                continue
+            seen.setdefault(path.name, []).append(str(rel))
+    dupes = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    assert not dupes, f"rename one of each (e.g. prefix it with its distribution): {dupes}"
