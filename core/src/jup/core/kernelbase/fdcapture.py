@@ -21,13 +21,18 @@ from jup.core.kernelbase.io_thread import block_signals_here
 _SYNC = "\x00\x1bjup-fd-sync\x1b\x00"
 
 
+_libc: list = []
+
+
 def _libc_flush() -> None:
     """Flush C stdio buffers (printf) if ctypes is already loaded, without importing it otherwise."""
     ctypes = sys.modules.get("ctypes")
     if ctypes is None:
         return
     try:
-        ctypes.CDLL(None).fflush(None)
+        if not _libc:
+            _libc.append(ctypes.CDLL(None).fflush)
+        _libc[0](None)
     except Exception:
         pass
 

@@ -426,7 +426,8 @@ class Kernel:
         current_parent.reset(token)
         seq = self._cell_seq
         self._executing = False
-        self.io.call_soon(lambda: self._cell_finished(seq))
+        if self._pending_interrupts:  # an interrupt_reply waits for this cell to end
+            self.io.call_soon(lambda: self._cell_finished(seq))
         self.publish("status", {"execution_state": "idle"}, parent=msg)
         self._main_busy = False
         if reply["status"] == "error" and content.get("stop_on_error", True):
@@ -729,10 +730,14 @@ class Kernel:
 
     def _interrupt_timed_out(self, seq: int) -> None:
         still = [p for p in self._pending_interrupts if p[3] == seq]
-        if not still or not (self._executing and self._cell_seq == seq):
+        if not still:
             return
         self._pending_interrupts = [p for p in self._pending_interrupts if p[3] != seq]
+        stuck = self._executing and self._cell_seq == seq
         for channel, idents, msg, _ in still:
+            if not stuck:  # the cell ended (its end raced with the interrupt): it did stop
+                self._send(channel, "interrupt_reply", {"status": "ok"}, msg, idents)
+                continue
             self._send(channel, "interrupt_reply", {
                 "status": "error", "ename": "InterruptFailed",
                 "evalue": (f"The running code did not stop within {self.interrupt_grace:g} s of the interrupt: "
