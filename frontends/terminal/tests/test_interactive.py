@@ -42,8 +42,8 @@ def test_a_session_as_a_person_types_it(screen, kernel):
     s.wait_for(r"ZeroDivisionError: division by zero")
 
     # interrupting a busy loop
-    s.line("while True: pass")
-    s.wait_for(r"while True: pass\s*$")
+    s.line("exec('print(\"spinning\", flush=True)\\nwhile True: pass')")
+    s.wait_for(r"^spinning$")  # the loop is running: now a person presses Ctrl-C
     s.press("C-c")
     s.wait_for(r"KeyboardInterrupt", timeout=20)
     s.wait_for(r"In \[\d+\]:\s*$")
@@ -73,6 +73,7 @@ def test_a_session_as_a_person_types_it(screen, kernel):
     s.wait_for(r"per loop", timeout=30)
 
     # Ctrl-D asks, then exits
+    s.wait_for(r"per loop[^\n]*\n+In \[\d+\]:\s*$")  # keys go to the prompt once it is back
     s.press("C-d")
     s.wait_for(r"really want to exit")
     s.line("y")

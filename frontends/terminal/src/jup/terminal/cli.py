@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         args.args = [a for a in ([args.script] if args.script else []) + args.args]
         args.script = None
     try:
-        return asyncio.run(_amain(args, overrides))
+        status = asyncio.run(_amain(args, overrides))
     except KeyboardInterrupt:
         return 130
     except Exception as e:
@@ -142,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"jup terminal: {e}", file=sys.stderr)
             return 2
         raise
+    # CPython marks an interrupted `exec("...")` of user code (in-process kernel) as an unhandled
+    # Ctrl-C and then kills this process with SIGINT at exit; a clean exec clears that mark
+    exec("pass")
+    return status
 
 
 if __name__ == "__main__":
