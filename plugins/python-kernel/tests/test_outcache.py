@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 from conftest import run, start_kernel, stop_kernel
 
-from jup.python.outcache import OutputCache, OutputDropped, estimate_size, parse_size, resolve_limit
+from jup.python.outcache import (
+    OutputCache,
+    OutputDropped,
+    estimate_size,
+    format_size,
+    parse_size,
+    resolve_limit,
+)
 from jup.python.publisher import RecordingPublisher
 from jup.python.shell import Shell
 
@@ -109,30 +116,32 @@ def _rss(pid: int) -> int:
 
 
 @pytest.mark.timeout(120)
-def test_five_500MB_results_stay_under_the_cap_in_a_real_kernel(tmp_path):
-    """Cap 1 GB: five cells each returning a 500 MB array leave the kernel under 1.6 GB RSS."""
-    proc, kc = start_kernel(tmp_path, {"JUP_OUTPUT_CACHE_BYTES": "1GB"})
+@pytest.mark.parametrize("cap,kept", [("1GB", [5]), ("1GiB", [4, 5])])
+def test_five_500MB_results_stay_under_the_cap_in_a_real_kernel(tmp_path, cap, kept):
+    """Cap 1 GB: five cells each returning a 500 MB array leave the kernel under 1.6 GB RSS.
+    (Two 500 MB arrays and their headers pass 1 GB = 10**9 bytes but fit in 1 GiB.)"""
+    proc, kc = start_kernel(tmp_path, {"JUP_OUTPUT_CACHE_BYTES": cap})
     try:
-        reply, _ = run(kc, "import numpy as np")
-        assert reply["content"]["status"] == "ok"
         peak = 0
-        for _ in range(5):
+        for n in range(5):
             t = time.monotonic()
-            reply, msgs = run(kc, "np.ones(500 * 10**6 // 8)", timeout=60)
+            reply, msgs = run(kc, ("import numpy as np\n" if n == 0 else "") + "np.ones(500 * 10**6 // 8)",
+                              timeout=60)
             assert reply["content"]["status"] == "ok", reply["content"]
             assert any(m["msg_type"] == "execute_result" for m in msgs)
             assert time.monotonic() - t < 30
             peak = max(peak, _rss(proc.pid))
         rss = _rss(proc.pid)
         assert rss < 1.6e9, f"kernel RSS {rss / 1e9:.2f} GB after five 500 MB results with a 1 GB cap"
-        reply, msgs = run(kc, "Out[2]")
+        reply, msgs = run(kc, "Out[1]")
         assert reply["content"]["status"] == "error"
-        assert "Out[2] was dropped to save memory" in reply["content"]["evalue"]
-        assert "500.0 MB" in reply["content"]["evalue"] and "1.0 GB" in reply["content"]["evalue"]
-        reply, msgs = run(kc, "sorted(k for k in Out), [n for n in ('_2', '_3', '_4', '_5', '_6') if n in globals()]")
+        assert "Out[1] was dropped to save memory" in reply["content"]["evalue"]
+        assert "500.0 MB" in reply["content"]["evalue"]
+        assert f"at most {format_size(parse_size(cap))}" in reply["content"]["evalue"]
+        reply, msgs = run(kc, "sorted(k for k in Out), [n for n in ('_1', '_2', '_3', '_4', '_5') if n in globals()]")
         assert reply["content"]["status"] == "ok", reply["content"]
         res = next(m for m in msgs if m["msg_type"] == "execute_result")["content"]["data"]["text/plain"]
-        assert res == "([6], ['_6'])"  # two 500 MB arrays plus their headers pass 1 GB: only the newest stays
-        print(f"kernel RSS after five 500 MB results, cap 1 GB: {rss / 1e9:.2f} GB (peak {peak / 1e9:.2f} GB)")
+        assert res == f"({kept}, {[f'_{n}' for n in kept]})"
+        print(f"kernel RSS after five 500 MB results, cap {cap}: {rss / 1e9:.2f} GB (peak {peak / 1e9:.2f} GB)")
     finally:
         stop_kernel(proc, kc)
