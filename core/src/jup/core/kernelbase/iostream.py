@@ -21,6 +21,7 @@ from typing import Any
 #: The message whose output the current thread or task is producing (None: the kernel's current cell).
 current_parent: contextvars.ContextVar[dict | None] = contextvars.ContextVar("jup_parent", default=None)
 
+_get_parent = current_parent.get
 _thread_start_patched = False
 
 
@@ -169,8 +170,10 @@ class OutStream(io.TextIOBase):
         self.max_batch = max_batch
         self._fileno = fileno
         self._host = host  # in-process: where writes of the host's own threads go (None: to the cell)
-        self._lock = threading.RLock()
-        self._segments: list[list] = []  # [parent, [texts], size]
+        self._lock = threading.Lock()
+        self._segments: list[tuple[dict, list[str]]] = []  # (parent, texts) in order of writing
+        self._last_parent: dict | None = None  # the last segment's parent and texts, for appending
+        self._last_texts: list[str] | None = None
         self._size = 0
         self._scheduled = False
 
@@ -193,30 +196,31 @@ class OutStream(io.TextIOBase):
         return self._fileno
 
     def write(self, s: str, parent: dict | None = None) -> int:
-        if not isinstance(s, str):
-            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
-        if not s:
-            return 0
+        # the hot path of every print(): one context lookup, one lock, one append
         if parent is None:
-            parent = current_parent.get()
+            parent = _get_parent()
             if parent is None:
                 host = self._host() if self._host is not None else None
                 if host is not None:
                     return host.write(s)
                 parent = self._default_parent() or {}
+        if s.__class__ is not str:
+            if not isinstance(s, str):
+                raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        n = len(s)
         with self._lock:
-            segs = self._segments
-            if segs and segs[-1][0] is parent:
-                segs[-1][1].append(s)
+            if parent is self._last_parent:
+                self._last_texts.append(s)
             else:
-                segs.append([parent, [s]])
-            self._size += len(s)
+                self._last_parent, self._last_texts = parent, [s]
+                self._segments.append((parent, self._last_texts))
+            self._size += n
             if self._size >= self.max_batch:
                 self._flush_locked()
             elif not self._scheduled:
                 self._scheduled = True
                 self._schedule(self.flush_interval, self._timed_flush)
-        return len(s)
+        return n
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
@@ -233,6 +237,7 @@ class OutStream(io.TextIOBase):
 
     def _flush_locked(self) -> None:
         segs, self._segments, self._size = self._segments, [], 0
+        self._last_parent = self._last_texts = None
         for parent, texts in segs:
             hdr = parent.get("header") or {}
             text = self._budget.admit((hdr.get("msg_id", ""), self.name), "".join(texts))
