@@ -56,11 +56,13 @@ def test_a_session_as_a_person_types_it(screen, kernel):
     s.wait_for(r"Out\[\d+\]: 'ADA'")
 
     # history: Up recalls by prefix, Ctrl-R searches
+    s.wait_prompt()
     s.type("doub")
     s.press("Up")
     s.wait_for(r"In \[\d+\]: double\(21\)$")
     s.press("Enter")
     s.wait_for(r"Out\[\d+\]: 42", count=2)
+    s.wait_prompt()
     s.press("C-r")
     s.type("upper")
     s.wait_for(r"reverse-i-search\)`upper': name\.upper\(\)|name\.upper\(\)", count=2)
@@ -73,7 +75,7 @@ def test_a_session_as_a_person_types_it(screen, kernel):
     s.wait_for(r"per loop", timeout=30)
 
     # Ctrl-D asks, then exits
-    s.wait_for(r"per loop[^\n]*\n+In \[\d+\]:\s*$")  # keys go to the prompt once it is back
+    s.wait_prompt()  # control keys go to the prompt once it is back
     s.press("C-d")
     s.wait_for(r"really want to exit")
     s.line("y")
@@ -84,12 +86,13 @@ def test_kernel_death_is_reported_and_restart_offered(screen):
     s = screen("--kernel", "python3")
     s.wait_for(r"In \[1\]: ", timeout=60)
     s.line("keep_me = 1")
+    s.wait_prompt()
     s.line("import os; os._exit(3)")
     s.wait_for(r"exited with code 3", timeout=30)
     s.wait_for(r"Restart the kernel\? \[Y/n\]")
     s.line("y")
     s.wait_for(r"Kernel restarted", timeout=60)
-    s.wait_for(r"In \[1\]:\s*$")
+    s.wait_prompt()
     s.press("Up", "Up")  # history from before the death is still there
     s.wait_for(r"In \[1\]: keep_me = 1$")
     s.press("C-c")
@@ -160,12 +163,14 @@ def test_editing_keys_paste_autosuggest_and_forced_newline(screen):
     # fish-style suggestion from history, accepted with the right arrow
     s.line("'suggested text'")
     s.wait_for(r"Out\[\d+\]: 'suggested text'")
+    s.wait_prompt()
     s.type("'sugg")
     s.press("Right")
     s.press("Enter")
     s.wait_for(r"Out\[\d+\]: 'suggested text'", count=2)
 
     # Esc-Enter forces a new line even though the code is complete
+    s.wait_prompt()
     s.type("x = 1")
     s.press("Escape", "Enter")
     s.wait_for(r"\.\.\.:\s*$")

@@ -71,6 +71,25 @@ class Screen:
             time.sleep(0.05)  # polling interval of the screen, not a synchronisation delay
         raise AssertionError(f"{pattern!r} (x{count}) did not appear within {timeout} s. Screen:\n{screen}")
 
+    def wait_last_line(self, pattern: str, timeout: float = 20.0) -> str:
+        """Wait until the last non-blank line matches `pattern` (e.g. the prompt is back)."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        last = ""
+        for _ in range(100_000):
+            lines = [ln for ln in self.text().splitlines() if ln.strip()]
+            last = lines[-1] if lines else ""
+            if rx.search(last):
+                return last
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)  # polling interval of the screen, not a synchronisation delay
+        raise AssertionError(f"last line {last!r} did not match {pattern!r} within {timeout} s")
+
+    def wait_prompt(self, timeout: float = 20.0) -> str:
+        """Wait for an empty `In [N]:` prompt: control keys typed before it would go to the tty."""
+        return self.wait_last_line(r"^In \[\d+\]:\s*$", timeout)
+
     def wait_exit(self, timeout: float = 20.0) -> int:
         screen = self.wait_for(r"__EXIT__\d+", timeout)
         return int(re.search(r"__EXIT__(\d+)", screen).group(1))
