@@ -151,6 +151,13 @@ def test_fd_level_output_of_subprocesses_and_c_code_shows_in_the_cell(kernel):
     assert "hi-on-fd2\n" in _text(msgs, "stderr")
 
 
+def test_fd_output_comes_before_a_display_published_after_it(kernel):
+    reply, msgs = kernel.run("import os\nos.system('echo first')\nkernel.display({'text/plain': 'second'})")
+    shown = [m["content"].get("text") or m["content"]["data"]["text/plain"] for m in msgs
+             if m["msg_type"] in ("stream", "display_data")]
+    assert shown == ["first\n", "second"]
+
+
 def test_thread_output_goes_to_the_cell_that_started_the_thread(kernel):
     first_id = kernel.kc.execute(textwrap.dedent('''
         import threading

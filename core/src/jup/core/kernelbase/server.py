@@ -485,6 +485,8 @@ class Kernel:
                 metadata: dict | None = None, buffers: list | None = None) -> None:
         """Send a message on iopub (from any thread), after the stream output written before it."""
         if msg_type != "status":
+            for cap in self._fd_captures:  # C-level output written before this message comes first
+                cap.sync()
             for s in (self.stdout, self.stderr):
                 if s is not None:
                     s.flush()
