@@ -251,8 +251,8 @@ def test_thread_output_stays_under_its_cell_while_a_later_cell_runs(km):
 
 def test_c_level_and_subprocess_output_is_shown_in_the_running_cell(client):
     reply, msgs = run(client, "import os, ctypes\nos.system('echo hi from a subprocess')\n"
-                              "libc = ctypes.CDLL(None)\nlibc.printf(b'printf from C\\n')\nlibc.fflush(None)\n"
-                              "os.system('echo oops >&2')")
+                              "libc = ctypes.CDLL(None)\nlibc.printf(b'printf from C\\n')\n"
+                              "libc.fflush(None)\nos.system('echo oops >&2')")
     assert reply["content"]["status"] == "ok"
     out = text_of(msgs)
     assert "hi from a subprocess" in out and "printf from C" in out

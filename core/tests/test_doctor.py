@@ -12,7 +12,8 @@ import pytest
 
 BIN = Path(sys.executable).parent
 JUP = str(BIN / "jup")
-CHECKS = ["start", "kernel_info", "execute: stream", "execute: result", "execute: error", "complete",
+CHECKS = ["start", "kernel_info", "heartbeat", "execute: stream", "execute: result", "execute: error",
+          "complete",
           "inspect", "is_complete", "history", "stdin", "interrupt", "restart", "shutdown", "leftovers"]
 
 
@@ -75,7 +76,8 @@ def test_ipykernel_passes_every_check(env, tmp_path):
 
 def test_kernel_that_exits_at_once_fails_start_with_its_reason(env, tmp_path):
     script = tmp_path / "dies.py"
-    script.write_text("import sys\nprint('broken kernel: libfoo.so is missing', file=sys.stderr)\nsys.exit(3)\n")
+    script.write_text("import sys\nprint('broken kernel: libfoo.so is missing', file=sys.stderr)\n"
+                      "sys.exit(3)\n")
     add_kernelspec(env, "dies-at-once", [sys.executable, str(script), "{connection_file}"])
     rc, rows, out = doctor(env, "dies-at-once", "--timeout", "10")
     assert rc == 1, out
@@ -101,7 +103,7 @@ def test_language_without_snippets_skips_what_it_cannot_know(env):
     rc, rows, out = doctor(env, "echo", "--timeout", "10")
     assert rc == 0, out
     assert rows["execute: stream"] == "skipped: no test code for language 'echo'"
-    for check in ("start", "kernel_info", "history", "restart", "shutdown", "leftovers"):
+    for check in ("start", "kernel_info", "heartbeat", "history", "restart", "shutdown", "leftovers"):
         assert rows[check].startswith("ok"), out
 
 

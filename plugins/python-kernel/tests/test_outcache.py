@@ -138,10 +138,12 @@ def test_five_500MB_results_stay_under_the_cap_in_a_real_kernel(tmp_path, cap, k
         assert "Out[1] was dropped to save memory" in reply["content"]["evalue"]
         assert "500.0 MB" in reply["content"]["evalue"]
         assert f"at most {format_size(parse_size(cap))}" in reply["content"]["evalue"]
-        reply, msgs = run(kc, "sorted(k for k in Out), [n for n in ('_1', '_2', '_3', '_4', '_5') if n in globals()]")
+        reply, msgs = run(kc, "sorted(k for k in Out), "
+                              "[n for n in ('_1', '_2', '_3', '_4', '_5') if n in globals()]")
         assert reply["content"]["status"] == "ok", reply["content"]
         res = next(m for m in msgs if m["msg_type"] == "execute_result")["content"]["data"]["text/plain"]
         assert res == f"({kept}, {[f'_{n}' for n in kept]})"
-        print(f"kernel RSS after five 500 MB results, cap {cap}: {rss / 1e9:.2f} GB (peak {peak / 1e9:.2f} GB)")
+        print(f"kernel RSS after five 500 MB results, cap {cap}: {rss / 1e9:.2f} GB "
+              f"(peak {peak / 1e9:.2f} GB)")
     finally:
         stop_kernel(proc, kc)

@@ -1,13 +1,13 @@
 """`jup kernels doctor [NAME]`: check an installed kernel the way a user meets it, one step at a time.
 
 Any kernelspec works (ours, ipykernel's, a third party's): the doctor starts it with the ordinary
-KernelManager and walks through what a notebook does — kernel_info, execute (stream, result, error),
-completion, inspection, is_complete, history, input(), interrupt (and whether the cell stopped),
-restart, shutdown — then looks for leftovers (process, process group, connection file, runtime
-files). Steps that need code use snippets for the kernel's language (from kernel_info); for a
-language it has none for they are marked skipped rather than guessed. Each step is bounded by a
-timeout; a kernel that dies mid-way is reported with the manager's reason, and the rest is skipped.
-"""
+KernelManager and walks through what a notebook does — kernel_info, heartbeat, execute (stream,
+result, error), completion, inspection, is_complete, history, input(), interrupt (and whether the
+cell stopped), restart, shutdown — then looks for leftovers (process, process group, connection
+file, runtime files). Steps that need code use snippets for the kernel's language (from
+kernel_info); for a language it has none for they are marked skipped rather than guessed. Each step
+is bounded by a timeout; a kernel that dies mid-way is reported with the manager's reason, and the
+rest is skipped."""
 
 from __future__ import annotations
 
@@ -101,7 +101,8 @@ class Doctor:
 
     # ---- running one check --------------------------------------------------------------------
 
-    async def check(self, name: str, step: Callable[[], Awaitable[str | None]], needs_kernel: bool = True) -> bool:
+    async def check(self, name: str, step: Callable[[], Awaitable[str | None]],
+                    needs_kernel: bool = True) -> bool:
         """Run `step`, time it and record its row; True when it passed."""
         if needs_kernel and (self.kc is None or self.death is not None):
             why = "the kernel did not start" if self.km is None or self.kc is None else "the kernel died"
@@ -168,6 +169,7 @@ class Doctor:
         try:
             await self.check("start", self.start, needs_kernel=False)
             await self.check("kernel_info", self.kernel_info)
+            await self.check("heartbeat", self.heartbeat)
             await self.check("execute: stream", self.execute_stream)
             await self.check("execute: result", self.execute_result)
             await self.check("execute: error", self.execute_error)
@@ -230,7 +232,13 @@ class Doctor:
         self.language = lang
         self.snippets = SNIPPETS.get(lang)
         impl = c.get("implementation", "?")
-        return f"{impl}, {lang} {info.get('version', '')}".rstrip() + f", protocol {c.get('protocol_version', '?')}"
+        version = f"{lang} {info.get('version', '')}".rstrip()
+        return f"{impl}, {version}, protocol {c.get('protocol_version', '?')}"
+
+    async def heartbeat(self) -> str:
+        if not await self.kc.heartbeat(timeout=min(self.timeout, 5.0)):
+            raise Failed("no echo on the heartbeat channel: managers will call this kernel unresponsive")
+        return ""
 
     async def execute_stream(self) -> str:
         s = self._code()
@@ -419,7 +427,8 @@ class Doctor:
             found.append(f"connection file {self._connection_file} remains")
         if self._pid is not None and self._runtime_dir and os.path.isdir(self._runtime_dir):
             tag = f"-{self._pid}-"
-            found += [f"{os.path.join(self._runtime_dir, n)} remains" for n in sorted(os.listdir(self._runtime_dir))
+            found += [f"{os.path.join(self._runtime_dir, n)} remains"
+                      for n in sorted(os.listdir(self._runtime_dir))
                       if tag in n]
         if self._log is not None:
             with contextlib.suppress(OSError):
@@ -432,8 +441,8 @@ class Doctor:
 def _status_ok(reply: dict) -> None:
     c = reply["content"]
     if c.get("status") != "ok":
-        raise Failed(f"execute_reply has status {c.get('status')!r}: {c.get('ename', '')} {c.get('evalue', '')}"
-                     .rstrip())
+        why = f"{c.get('ename', '')} {c.get('evalue', '')}".strip()
+        raise Failed(f"execute_reply has status {c.get('status')!r}" + (f": {why}" if why else ""))
 
 
 async def _first(event_wait: Awaitable, cell: asyncio.Future, timeout: float, what: str) -> None:
@@ -506,7 +515,8 @@ def doctor(name: str, timeout: float = 20.0, start_timeout: float | None = None)
 
 def cmd_kernels(argv: list[str]) -> int:
     """`jup kernels doctor [NAME]` and `jup kernels list`."""
-    parser = argparse.ArgumentParser(prog="jup kernels", description="Installed kernels: list them, check them.")
+    parser = argparse.ArgumentParser(prog="jup kernels",
+                                     description="Installed kernels: list them, check them.")
     sub = parser.add_subparsers(dest="action", required=True, metavar="{doctor,list}")
     doc = sub.add_parser("doctor", help="start each kernel (or NAME) and check what a user relies on")
     doc.add_argument("name", nargs="?", help="kernelspec name (default: every installed kernel)")
