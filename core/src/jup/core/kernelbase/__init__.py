@@ -47,7 +47,8 @@ Services (thread-safe unless noted)
 
 Output
     sys.stdout/sys.stderr are `OutStream`s; each write goes to the cell that wrote it: the running
-    cell, or for a thread / asyncio task the cell that started it. File descriptors 1 and 2 (C code,
+    cell, or for a thread / asyncio task the cell that started it (`threading.Thread.start` is
+    wrapped once, process-wide, to remember the cell; outside cells the wrapper does nothing). File descriptors 1 and 2 (C code,
     subprocesses) are captured through pipes and shown in the running cell (`capture_fds`, not in
     in-process mode). Each cell has an output budget (`output_budget` characters, both streams, default
     5,000,000, env JUP_OUTPUT_BUDGET, 0 = unlimited): past it the frontend gets one notice line, the
