@@ -540,7 +540,9 @@ class Kernel:
         finally:
             with self._input_lock:
                 wait, self._input_wait = self._input_wait, None
-        return wait[1] if wait and wait[1] is not None else ""
+        if wait is None or wait[1] is None:  # woken by shutdown, not by an answer
+            raise EOFError("the kernel is shutting down")
+        return wait[1]
 
     # ---- the I/O thread: dispatch -------------------------------------------------------------
 
