@@ -192,7 +192,8 @@ class Shell:
         ns.setdefault("__loader__", None)
         main = sys.modules.get("__main__")
         hidden = {
-            "In": [""], "Out": OutputCache(ns, self.config.get("output_cache_bytes")), "_": "", "__": "", "___": "", "_i": "", "_ii": "",
+            "In": [""], "Out": OutputCache(ns, self.config.get("output_cache_bytes")),  # capped by memory
+            "_": "", "__": "", "___": "", "_i": "", "_ii": "",
             "_iii": "", "_i00": "", "_oh": None, "_ih": None, "_dh": [os.getcwd()],
             "get_ipython": current, "exit": _Exit(self), "quit": _Exit(self),
         }
