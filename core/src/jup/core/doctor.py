@@ -140,7 +140,8 @@ class Doctor:
         with contextlib.suppress(BaseException):
             await task
         if died in done:
-            raise Failed(self.death or "the kernel died")
+            tail = self._kernel_output()
+            raise Failed((self.death or "the kernel died") + (f" Its output ends with: {tail}" if tail else ""))
         raise Failed(f"no answer within {self.timeout * 3:g} s")
 
     def _code(self) -> Snippets:
@@ -202,8 +203,11 @@ class Doctor:
         try:
             await km.start(timeout=self.start_timeout)
         except Exception as e:
+            from jup.core.errors import KernelDied, describe_exit
             tail = self._kernel_output()
-            raise Failed(f"{e}" + (f" Its output ends with: {tail}" if tail else "")) from None
+            why = (f"the kernel process {describe_exit(e.returncode, e.oom)} before answering kernel_info; "
+                   f"check its argv {' '.join(self.spec.argv)!r}." if isinstance(e, KernelDied) else str(e))
+            raise Failed(why + (f" Its output ends with: {tail}" if tail else "")) from None
         self._pid, self._connection_file = km.pid, km.connection_file
         self.kc = km.client()
         self.kc.start_channels()
