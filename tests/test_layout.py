@@ -140,7 +140,9 @@ def _pane_until(session: str, text: str, timeout: float) -> str:
 def test_readme_first_command_starts_a_terminal_that_computes(tmp_path):
     """Type the README's first command in a terminal, as a newcomer would, and use what it starts."""
     session = f"jup-readme-{os.getpid()}"
-    env_cmd = (f"cd {ROOT} && env -u JUP_BLOCK_PLUGINS JUPYTER_RUNTIME_DIR={tmp_path} "
+    isolate = " ".join(f"{var}={tmp_path / var.lower()}" for var in (
+        "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUP_DATA_DIR", "JUP_CONFIG_DIR", "IPYTHONDIR"))
+    env_cmd = (f"cd {ROOT} && env -u JUP_BLOCK_PLUGINS {isolate} "
                f"bash -c 'scripts/setup && .venv/bin/jup run terminal'")
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", env_cmd],
                    check=True, timeout=30)
