@@ -192,3 +192,34 @@ def test_vi_mode(screen):
     s.wait_for(r"Out\[1\]: 22")
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_second_ctrl_c_offers_a_restart_when_the_interrupt_is_ignored(screen):
+    s = screen("--kernel", "python3")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("stubborn = 'import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\\n"
+           "print(\"stubborn\", flush=True)\\nwhile True: pass'")
+    s.wait_prompt()
+    s.line("exec(stubborn)")  # code that ignores SIGINT, as C code that never checks would
+    s.wait_for(r"^stubborn$")
+    s.press("C-c")
+    s.press("C-c")
+    s.wait_for(r"still busy after the interrupt\. Restart it\? \[y/N\]", timeout=20)
+    s.line("y")
+    s.wait_for(r"Kernel restarted", timeout=60)
+    s.wait_prompt()
+    s.line("stubborn")  # a fresh kernel: the old namespace is gone
+    s.wait_for(r"NameError")
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_style_by_pygments_name_and_a_wrong_name_is_refused(screen):
+    s = screen("--kernel", "python3", "--style", "monokai")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("exit")
+    assert s.wait_exit() == 0
+    bad = screen("--style", "no-such-style")
+    screen_text = bad.wait_for(r"__EXIT__\d+")
+    assert "is not a pygments style" in screen_text and "monokai" in screen_text
+    assert bad.wait_exit() == 2

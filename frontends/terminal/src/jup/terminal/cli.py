@@ -90,6 +90,8 @@ async def _amain(args: argparse.Namespace, overrides: list[str]) -> int:
         if args.style:
             overrides.append(f"--TerminalShell.highlighting_style={args.style}")
         settings = load_settings(overrides)
+        from jup.terminal.shell import make_style
+        make_style(settings)  # a bad style name stops here, before a kernel is started
     elif overrides:  # checked, so a typo is not silently ignored, though only the shell uses them
         from jup.terminal.settings import load_settings
         load_settings(overrides)
