@@ -121,3 +121,9 @@ def test_jup_run_terminal_is_the_same_frontend(private_env):
                          env={**os.environ, **private_env}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "2"
+
+
+def test_a_kernel_in_another_language(run_batch):
+    out = run_batch("--kernel", "echo", "-c", "hello there")
+    assert out.returncode == 0, out.stderr
+    assert "hello there" in out.stdout

@@ -223,3 +223,22 @@ def test_style_by_pygments_name_and_a_wrong_name_is_refused(screen):
     screen_text = bad.wait_for(r"__EXIT__\d+")
     assert "is not a pygments style" in screen_text and "monokai" in screen_text
     assert bad.wait_exit() == 2
+
+
+def test_kernel_killed_while_idle_is_reported_at_the_prompt(screen, private_env):
+    import os
+    import signal
+    s = screen("--kernel", "python3")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("import os; os.getpid()")
+    pid = int(s.wait_for(r"Out\[1\]: (\d+)").split("Out[1]: ")[1].split()[0])
+    s.wait_prompt()
+    os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+    s.wait_for(r"killed by SIGKILL.*Press Enter to restart it", timeout=30)
+    s.press("Enter")
+    s.wait_for(r"Restart the kernel\? \[Y/n\]")
+    s.line("y")
+    s.wait_for(r"Kernel restarted", timeout=60)
+    s.wait_prompt()
+    s.line("exit")
+    assert s.wait_exit() == 0

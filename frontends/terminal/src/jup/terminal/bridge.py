@@ -63,6 +63,7 @@ class KernelBridge:
         self.other_output: OutputHook | None = None  #: output from other clients' cells
         self.running_started: asyncio.Event | None = None  #: set when the kernel says it is busy with our cell
         self.executor: Any = None  #: runs cells itself (in-process kernels), else None
+        self.on_death: Callable[[KernelDied], None] | None = None  #: told as soon as the kernel dies
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -186,6 +187,8 @@ class KernelBridge:
     def mark_dead(self, died: KernelDied) -> None:
         """The kernel process ended (the manager says why): fail whatever waits on it."""
         self.died = died
+        if self.on_death is not None:
+            self.on_death(died)
         for fut in list(self._replies.values()):
             if not fut.done():
                 fut.set_exception(self.died)

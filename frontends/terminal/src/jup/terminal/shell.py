@@ -177,6 +177,7 @@ class Shell:
             self.renderer.write(self.banner() + "\n")
         history = await self.bridge.history_tail(self.settings.history_length)
         self.session = self._make_session(history)
+        self.bridge.on_death = self._died_while_idle
         while True:
             self.toolbar_text = ""
             try:
@@ -191,6 +192,10 @@ class Shell:
             self.next_input = ""
             if text.strip() in EXIT_WORDS:
                 return self._exit_status
+            if self.bridge.died is not None:
+                if not await self._on_death(self.bridge.died):
+                    return self._exit_status
+                continue
             if not text.strip():
                 continue
             if not await self.run_cell(text):
@@ -276,6 +281,16 @@ class Shell:
             text = strip_ansi(text)
         self.renderer.ensure_newline()
         pydoc.pager(text)
+
+    def _died_while_idle(self, died: KernelDied) -> None:
+        """Say at once that the kernel died, above the prompt; the next cell offers the restart."""
+        app = self.session.app if self.session else None
+        if app is None or not app.is_running:
+            return  # a running cell reports it itself
+        from prompt_toolkit.application import run_in_terminal
+        text = f"{died} Press Enter to restart it."
+        run_in_terminal(lambda: self.renderer.write((f"\x1b[31m{text}\x1b[0m\n" if self.color else text + "\n"),
+                                                    sys.stderr))
 
     async def _on_death(self, died: KernelDied) -> bool:
         self.renderer.ensure_newline()
