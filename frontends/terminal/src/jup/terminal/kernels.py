@@ -1,7 +1,7 @@
 """Where the shell's kernel comes from: in-process Python, a kernel started by name, or an existing one.
 
-jup.core's manager and client are used when installed; otherwise jupyter_client drives the kernel,
-so the shell works with any Jupyter kernelspec either way. Both sit behind `KernelBridge`.
+jup.core's manager and client do the work (any Jupyter kernelspec or jup kernel plugin); the shell
+sees only `KernelBridge`.
 """
 
 from __future__ import annotations
@@ -10,19 +10,10 @@ import asyncio
 import sys
 from typing import Any
 
-from jup.core.errors import KernelError, NoSuchKernel
-from jup.terminal.bridge import KernelBridge, maybe_await
+from jup.core.errors import KernelError
+from jup.terminal.bridge import KernelBridge
 
 DEFAULT_KERNEL = "python"
-
-
-def _core_manager() -> Any:
-    """jup.core.manager if it is installed, else None."""
-    try:
-        import jup.core.manager as m
-    except ImportError:
-        return None
-    return m if hasattr(m, "KernelManager") else None
 
 
 # ---- jup.core ------------------------------------------------------------------------------------
@@ -155,31 +146,7 @@ def _fallback_kernel(m: Any) -> str:
     return "python3" if "python3" in names else DEFAULT_KERNEL
 
 
-# ---- jupyter_client -------------------------------------------------------------------------------
-
-class JupyterClientHandle:
-    """A kernel process run by jupyter_client's AsyncKernelManager."""
-
-    def __init__(self, km: Any, name: str):
-        self.km, self.name = km, name
-
-    async def interrupt(self) -> None:
-        await self.km.interrupt_kernel()
-
-    async def restart(self) -> None:
-        await self.km.restart_kernel(now=True)
-
-    async def shutdown(self) -> None:
-        await self.km.shutdown_kernel(now=False)
-
-    def returncode(self) -> int | None:
-        prov = getattr(self.km, "provisioner", None)
-        proc = getattr(prov, "process", None)
-        return proc.poll() if proc is not None else None
-
-    def can_restart(self) -> bool:
-        return True
-
+# ---- attached ------------------------------------------------------------------------------------
 
 class AttachedHandle:
     """A kernel someone else started (`--existing`): we can interrupt it by message, not restart it."""
@@ -188,10 +155,7 @@ class AttachedHandle:
         self.client, self.name = client, name
 
     async def interrupt(self) -> None:
-        if hasattr(self.client, "interrupt"):  # jup.core's client sends interrupt_request on control
-            await maybe_await(self.client.interrupt())
-            return
-        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
+        await self.client.interrupt()  # interrupt_request on the control channel
 
     async def restart(self) -> None:
         raise KernelError("This kernel was started elsewhere (--existing); restart it where it runs.")
@@ -206,49 +170,13 @@ class AttachedHandle:
         return False
 
 
-def _spec_names() -> list[str]:
-    from jupyter_client.kernelspec import KernelSpecManager
-    return sorted(KernelSpecManager().find_kernel_specs())
-
-
-async def _open_jupyter_client(name: str | None) -> KernelBridge:
-    try:
-        from jupyter_client.kernelspec import NoSuchKernel as JCNoSuchKernel
-        from jupyter_client.manager import AsyncKernelManager
-    except ImportError:
-        raise KernelError("No kernel manager is installed: install jup-core with its manager, or "
-                          "`pip install jupyter_client`.") from None
-    if name is None:
-        names = _spec_names()
-        name = DEFAULT_KERNEL if DEFAULT_KERNEL in names else "python3"
-    km = AsyncKernelManager(kernel_name=name)
-    try:
-        await km.start_kernel()
-    except JCNoSuchKernel:
-        raise NoSuchKernel(f"No kernel named {name!r}. Installed kernels: {', '.join(_spec_names()) or 'none'}; "
-                           "install one with `python -m ipykernel install --user` or pick another.") from None
-    client = km.client()
-    client.start_channels()
-    sync_client = km.blocking_client()
-    sync_client.start_channels()
-    return KernelBridge(client, JupyterClientHandle(km, name), sync_client=sync_client)
-
-
 async def _attach(connection_file: str | None) -> KernelBridge:
     """Connect to a kernel someone else started, found by `--existing [FILE]`."""
     from jup.core.protocol.connection import ConnectionInfo, find_connection_file
     path = find_connection_file(connection_file or None)
     info = ConnectionInfo.read(path)
-    try:
-        from jup.core.client import AsyncKernelClient, BlockingKernelClient
-    except ImportError:
-        from jupyter_client.asynchronous import AsyncKernelClient as JCAsync
-        from jupyter_client.blocking import BlockingKernelClient as JCBlocking
-        client, sync_client = JCAsync(connection_file=str(path)), JCBlocking(connection_file=str(path))
-        client.load_connection_file()
-        sync_client.load_connection_file()
-    else:
-        client, sync_client = AsyncKernelClient(info), BlockingKernelClient(info)
+    from jup.core.client import AsyncKernelClient, BlockingKernelClient
+    client, sync_client = AsyncKernelClient(info), BlockingKernelClient(info)
     client.start_channels()
     sync_client.start_channels()
     return KernelBridge(client, AttachedHandle(client, path.name), sync_client=sync_client)
@@ -261,8 +189,8 @@ async def open_kernel(name: str | None = None, existing: str | None = None, atta
         bridge = await _attach(existing)
         await bridge.start(timeout=10.0)
         return bridge
-    m = _core_manager()
-    bridge = await (_open_core(m, name) if m is not None else _open_jupyter_client(name))
+    import jup.core.manager as m
+    bridge = await _open_core(m, name)
     try:
         await bridge.start(timeout=timeout)
     except BaseException:
