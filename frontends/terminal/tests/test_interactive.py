@@ -242,3 +242,22 @@ def test_kernel_killed_while_idle_is_reported_at_the_prompt(screen, private_env)
     s.wait_prompt()
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_prompts_from_the_config_file_and_the_command_line(screen, tmp_path):
+    import json
+    (tmp_path / "jup_config.json").write_text(json.dumps(
+        {"TerminalShell": {"prompt_in": "py[{n}]> ", "prompt_out": "=[{n}]= ", "banner": False}}))
+    s = screen("--kernel", "python3", "--TerminalShell.prompt_cont='.. '", env={"JUP_CONFIG_DIR": str(tmp_path)})
+    first = s.wait_for(r"py\[1\]> ", timeout=60)
+    assert "jup terminal" not in first, "banner=False hides the banner"
+    s.line("6 * 7")
+    s.wait_for(r"^=\[1\]= 42$")
+    s.type("if True:")
+    s.press("Enter")
+    s.wait_for(r"^ +\.\. $|^ +\.\.$")
+    s.line("pass")
+    s.press("Enter")
+    s.wait_for(r"py\[3\]> ")
+    s.line("exit")
+    assert s.wait_exit() == 0

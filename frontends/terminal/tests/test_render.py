@@ -87,3 +87,14 @@ def test_traceback_colour_is_dropped_without_colour_and_kept_with_it():
 def test_unknown_message_types_are_ignored():
     out, err = render(msg("comm_open", comm_id="x"), msg("status", execution_state="idle"))
     assert out == err == ""
+
+
+def test_out_prompt_colour_from_config_names():
+    out = io.StringIO()
+    r = Renderer(out=out, err=out, color=True, out_color="ansibrightblue")
+    r(msg("execute_result", execution_count=1, data={"text/plain": "1"}))
+    assert out.getvalue().startswith("\x1b[94mOut[1]: ")
+    out = io.StringIO()
+    Renderer(out=out, err=out, color=True, out_color="#ff8700")(
+        msg("execute_result", execution_count=2, data={"text/plain": "2"}))
+    assert out.getvalue().startswith("\x1b[38;2;255;135;0mOut[2]: ")

@@ -15,3 +15,13 @@ def jup_frontends() -> list:
     """`jup run terminal`: the interactive shell, or `-c`/`-m`/script runs without a prompt."""
     return [FrontendSpec(name="terminal", run=_run,
                          description="IPython-like terminal shell on any kernel")]
+
+
+def _register_options() -> None:
+    """Make `TerminalShell` known to jup's config, so its section is validated and shown by `jup config`."""
+    from jup.core.config import register_configurable
+    from jup.terminal.settings import TerminalShell
+    register_configurable(TerminalShell)
+
+
+_register_options()

@@ -108,17 +108,35 @@ def save_image(mime: str, value: object, directory: str | None = None) -> str:
     return path
 
 
+_ANSI_NAMES = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
+
+
+def ansi_sgr(name: str) -> str:
+    """The SGR code of a prompt_toolkit colour name ('ansired', 'ansibrightblue', '#ff8700'...)."""
+    name = name.strip().lower()
+    if name.startswith("#") and len(name) == 7:
+        r, g, b = (int(name[i:i + 2], 16) for i in (1, 3, 5))
+        return f"38;2;{r};{g};{b}"
+    base = name.removeprefix("ansi")
+    bright = base.startswith("bright")
+    base = base.removeprefix("bright")
+    if base in _ANSI_NAMES:
+        return str((90 if bright else 30) + _ANSI_NAMES.index(base))
+    return "31"
+
+
 class Renderer:
     """Writes each output message of a running cell to the terminal as it arrives."""
 
     def __init__(self, out: TextIO | None = None, err: TextIO | None = None, color: bool | None = None,
                  image_protocol: str | None = None,
-                 out_prompt: Callable[[int], str] = lambda n: f"Out[{n}]: "):
+                 out_prompt: Callable[[int], str] = lambda n: f"Out[{n}]: ", out_color: str = "ansired"):
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.color = color_wanted(self.out) if color is None else color
         self.image_protocol = image_protocol
         self.out_prompt = out_prompt
+        self.out_sgr = ansi_sgr(out_color)
         self.at_line_start = True
         self.had_output = False
 
@@ -163,7 +181,7 @@ class Renderer:
         if "\n" in text:
             prompt += "\n"
         self.ensure_newline()
-        self.write(f"\x1b[31m{prompt}\x1b[0m" if self.color else prompt)
+        self.write(f"\x1b[{self.out_sgr}m{prompt}\x1b[0m" if self.color else prompt)
         self.write(text + "\n")
         self._rich(content.get("data", {}), rich)
 

@@ -89,7 +89,8 @@ class Shell:
         self.renderer = Renderer(color=self.color,
                                  image_protocol=detect_image_protocol() if protocol == "auto" else
                                  (None if protocol == "file" else protocol),
-                                 out_prompt=lambda n: settings.prompt_out.format(n=n))
+                                 out_prompt=lambda n: settings.prompt_out.format(n=n),
+                                 out_color=settings.color_prompt_out)
         self._exit_status = 0
 
     # ---- pieces the key bindings use -------------------------------------------------------------
