@@ -261,3 +261,14 @@ def test_prompts_from_the_config_file_and_the_command_line(screen, tmp_path):
     s.wait_for(r"py\[3\]> ")
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_dash_i_stays_in_the_shell_after_dash_c(screen):
+    s = screen("-i", "-c", "x = 41; print('setup done')")
+    s.wait_for(r"^setup done$", timeout=60)
+    s.wait_for(r"In \[2\]: ")  # numbering goes on from the -c cell
+    s.line("x + 1")
+    s.wait_for(r"Out\[2\]: 42")
+    s.wait_prompt()
+    s.line("quit")
+    assert s.wait_exit() == 0

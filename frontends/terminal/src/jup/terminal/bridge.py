@@ -63,6 +63,7 @@ class KernelBridge:
         self.other_output: OutputHook | None = None  #: output from other clients' cells
         self.running_started: asyncio.Event | None = None  #: set when the kernel says it is busy with our cell
         self.executor: Any = None  #: runs cells itself (in-process kernels), else None
+        self.execution_count = 0  #: the kernel's count after our last cell
         self.on_death: Callable[[KernelDied], None] | None = None  #: told as soon as the kernel dies
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -221,8 +222,10 @@ class KernelBridge:
         """Run `code`; every output message goes to `output` as it arrives. Returns the reply content."""
         self._check_dead()
         if self.executor is not None:  # blocks this loop while the user's code runs on this thread
-            return self.executor.run(code, output, allow_stdin=input_hook is not None, silent=silent,
-                                     store_history=store_history)
+            content = self.executor.run(code, output, allow_stdin=input_hook is not None, silent=silent,
+                                        store_history=store_history)
+            self.execution_count = content.get("execution_count") or self.execution_count
+            return content
         msg_id = await maybe_await(self.client.execute(code, silent=silent, store_history=store_history,
                                                        allow_stdin=input_hook is not None))
         loop = asyncio.get_running_loop()
@@ -238,6 +241,7 @@ class KernelBridge:
                     await asyncio.wait_for(idle.wait(), 2.0)
                 except TimeoutError:
                     pass
+            self.execution_count = reply["content"].get("execution_count") or self.execution_count
             return reply["content"]
         finally:
             self._iopub.pop(msg_id, None)

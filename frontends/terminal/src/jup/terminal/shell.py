@@ -80,7 +80,7 @@ class Shell:
         self.bridge = bridge
         self.settings = settings
         self.language = bridge.language_info.get("name", "")
-        self.execution_count = 1
+        self.execution_count = bridge.execution_count + 1
         self.toolbar_text = ""
         self.next_input = ""
         self.session: PromptSession | None = None
