@@ -272,3 +272,18 @@ def test_dash_i_stays_in_the_shell_after_dash_c(screen):
     s.wait_prompt()
     s.line("quit")
     assert s.wait_exit() == 0
+
+
+def test_ctrl_c_at_an_input_prompt_ends_the_cell(screen):
+    s = screen()  # the in-process kernel: input() is read on the terminal while the cell runs here
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("answer = input('say something: ')")
+    s.wait_for(r"say something:\s*$")
+    s.press("C-c")
+    s.wait_for(r"KeyboardInterrupt", timeout=20)
+    s.wait_prompt()
+    s.line("'still here'")
+    s.wait_for(r"Out\[\d+\]: 'still here'")
+    s.wait_prompt()
+    s.line("exit")
+    assert s.wait_exit() == 0

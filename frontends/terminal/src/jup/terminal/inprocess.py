@@ -21,18 +21,29 @@ from jup.core.protocol import Session
 from jup.core.protocol.connection import ConnectionInfo
 from jup.core.protocol.messages import execute_request
 
-InputReader = Callable[[str, bool], str]
+InputReader = Callable[..., str]
 
 
-def terminal_input(prompt: str, password: bool) -> str:
-    """Answer input()/getpass() on the real terminal (the cell's sys.stdout is the kernel's)."""
+def terminal_input(prompt: str, password: bool, abandoned: Callable[[], bool] = lambda: False) -> str:
+    """Answer input()/getpass() on the real terminal (the cell's sys.stdout is the kernel's).
+
+    Gives up (EOFError) when `abandoned()` turns true, e.g. Ctrl-C ended the cell while we waited.
+    """
     if password:
         import getpass
         return getpass.getpass(prompt, stream=sys.__stderr__)
-    out = sys.__stdout__
+    import select
+    out, inp = sys.__stdout__, sys.__stdin__
     out.write(prompt)
     out.flush()
-    line = sys.__stdin__.readline()
+    while True:  # until a line is typed or the cell no longer waits for one
+        ready, _, _ = select.select([inp], [], [], 0.1)
+        if ready:
+            break
+        if abandoned():
+            out.write("\n")
+            raise EOFError("the cell ended while waiting for input")
+    line = inp.readline()
     if not line:
         raise EOFError("end of input")
     return line.rstrip("\n")
@@ -155,7 +166,11 @@ class InProcessExecutor:
                 if got is not None and got[1]["msg_type"] == "input_request":
                     c = got[1]["content"]
                     try:
-                        value = self.read_input(c.get("prompt", ""), bool(c.get("password")))
+                        if self.read_input is terminal_input:
+                            value = terminal_input(c.get("prompt", ""), bool(c.get("password")),
+                                                   abandoned=lambda: bool(shell.poll(0)))
+                        else:
+                            value = self.read_input(c.get("prompt", ""), bool(c.get("password")))
                     except (EOFError, KeyboardInterrupt):
                         value = ""
                     session.send(stdin, "input_reply", {"value": value}, parent=got[1])
