@@ -117,6 +117,11 @@ def test_colour_is_used_without_no_color(screen):
     s.line("1/0")
     s.wait_for(r"ZeroDivisionError: division by zero")
     assert "\x1b[" in s.text(escapes=True)
+    s.wait_prompt()
+    s.type("import os")  # the kernel's lexer colours the keyword as it is typed
+    s.wait_for(r"\x1b\[38;5;\d+mimport", escapes=True)  # a 256-colour foreground on the keyword
+    s.press("C-c")
+    s.wait_prompt()
     s.line("quit")
     assert s.wait_exit() == 0
 

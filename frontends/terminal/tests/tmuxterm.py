@@ -57,13 +57,13 @@ class Screen:
             args.insert(2, "-e")
         return self._tmux(*args)
 
-    def wait_for(self, pattern: str, timeout: float = 20.0, count: int = 1) -> str:
+    def wait_for(self, pattern: str, timeout: float = 20.0, count: int = 1, escapes: bool = False) -> str:
         """Wait until `pattern` (a regex) occurs `count` times on screen; return the screen."""
         rx = re.compile(pattern, re.M)
         deadline = time.monotonic() + timeout
         screen = ""
         for _ in range(100_000):
-            screen = self.text()
+            screen = self.text(escapes)
             if len(rx.findall(screen)) >= count:
                 return screen
             if time.monotonic() > deadline:

@@ -15,6 +15,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.enums import EditingMode
 from prompt_toolkit.layout.processors import HighlightMatchingBracketProcessor
+from prompt_toolkit.lexers import DynamicLexer
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.shortcuts import CompleteStyle
 
@@ -46,15 +47,32 @@ def _branding() -> Any:
 def make_lexer(language_info: dict) -> Any:
     """A prompt_toolkit lexer from the kernel's pygments lexer name, or None if pygments lacks it."""
     from prompt_toolkit.lexers import PygmentsLexer
-    from pygments.lexers import get_lexer_by_name
+    from pygments.lexers import find_lexer_class_by_name
     from pygments.util import ClassNotFound
     name = language_info.get("pygments_lexer") or language_info.get("name") or ""
     name = _LEXER_ALIASES.get(name, name)
     try:
-        cls = type(get_lexer_by_name(name))
+        cls = find_lexer_class_by_name(name)
     except ClassNotFound:
         return None
     return PygmentsLexer(cls, sync_from_start=False)  # re-lex near the cursor, not the whole cell
+
+
+class LazyLexer:
+    """Plain text until the kernel's lexer is built (its regexes take ~70 ms) on a worker thread
+    after the first prompt is on screen; then highlighting switches on."""
+
+    def __init__(self, language_info: dict):
+        self.language_info = language_info
+        self.lexer: Any = None
+
+    def current(self) -> Any:
+        return self.lexer
+
+    async def build(self, app: Any) -> None:
+        import asyncio
+        self.lexer = await asyncio.get_running_loop().run_in_executor(None, make_lexer, self.language_info)
+        app.invalidate()
 
 
 def make_style(settings: TerminalShell) -> Any:
@@ -141,9 +159,10 @@ class Shell:
 
     def _make_session(self, history: list[str]) -> PromptSession:
         s = self.settings
+        self._lazy_lexer = LazyLexer(self.bridge.language_info) if s.highlight else None
         return PromptSession(
             history=kernel_history(history), multiline=True, key_bindings=build_key_bindings(self),
-            lexer=make_lexer(self.bridge.language_info) if s.highlight else None,
+            lexer=DynamicLexer(self._lazy_lexer.current) if self._lazy_lexer else None,
             style=make_style(s), include_default_pygments_style=False,
             completer=KernelCompleter(self.bridge), complete_while_typing=False,
             complete_style=CompleteStyle.COLUMN,
@@ -179,6 +198,14 @@ class Shell:
         history = await self.bridge.history_tail(self.settings.history_length)
         self.session = self._make_session(history)
         self.bridge.on_death = self._died_while_idle
+        if self._lazy_lexer is not None:
+            app = self.session.app
+
+            def after_first_render(_: Any) -> None:  # the prompt is on screen: now build the lexer
+                app.after_render.remove_handler(after_first_render)
+                app.create_background_task(self._lazy_lexer.build(app))
+
+            app.after_render.add_handler(after_first_render)
         while True:
             self.toolbar_text = ""
             try:
