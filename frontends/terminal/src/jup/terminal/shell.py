@@ -69,10 +69,16 @@ class LazyLexer:
     def current(self) -> Any:
         return self.lexer
 
-    async def build(self, app: Any) -> None:
+    def build(self, app: Any) -> None:
+        """Start building; not an app task, which would be cancelled when the prompt returns."""
         import asyncio
-        self.lexer = await asyncio.get_running_loop().run_in_executor(None, make_lexer, self.language_info)
-        app.invalidate()
+
+        def done(fut: asyncio.Future) -> None:
+            if not fut.cancelled() and fut.exception() is None:
+                self.lexer = fut.result()
+                app.invalidate()
+
+        asyncio.get_running_loop().run_in_executor(None, make_lexer, self.language_info).add_done_callback(done)
 
 
 def make_style(settings: TerminalShell) -> Any:
@@ -203,7 +209,7 @@ class Shell:
 
             def after_first_render(_: Any) -> None:  # the prompt is on screen: now build the lexer
                 app.after_render.remove_handler(after_first_render)
-                app.create_background_task(self._lazy_lexer.build(app))
+                self._lazy_lexer.build(app)
 
             app.after_render.add_handler(after_first_render)
         while True:
