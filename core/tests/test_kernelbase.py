@@ -439,3 +439,26 @@ def test_in_process_kernel_runs_cells_on_the_pumping_thread_without_stealing_std
         shell.close(0)
         iopub.close(0)
         kernel.close()
+
+
+def test_replies_are_not_dropped_when_the_client_reads_late():
+    """A ROUTER drops at its high-water mark (1000 by default); the kernel lifts it for replies."""
+    kernel = _exec_kernel_class().in_process()
+    session = Session(key="")
+    shell = kernel.context.socket(zmq.DEALER)
+    try:
+        shell.connect(f"inproc://{kernel.connection_info['ip']}-{kernel.connection_info['shell_port']}")
+        n = 2500
+        for _ in range(n):
+            session.send(shell, "execute_request", {"code": "pass", "silent": True})
+        handled, deadline = 0, time.monotonic() + 60
+        while handled < n and time.monotonic() < deadline:
+            handled += kernel.pump(0.05)  # every reply is produced before the client reads any
+        got = 0
+        while got < n and shell.poll(2000):
+            shell.recv_multipart()
+            got += 1
+        assert (handled, got) == (n, n)
+    finally:
+        shell.close(0)
+        kernel.close()

@@ -83,6 +83,7 @@ class IOThread:
             s.setsockopt(zmq.LINGER, 1000)
             if kind == zmq.ROUTER:
                 s.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client reconnecting with its identity takes over
+                s.setsockopt(zmq.SNDHWM, 0)  # a ROUTER drops at its high-water mark: never drop a reply
             else:  # XPUB: every new subscriber is reported, so it can be welcomed (iopub_welcome)
                 s.setsockopt(zmq.XPUB_VERBOSE, 1)
             self.urls[name] = bind(s, urls[name])
