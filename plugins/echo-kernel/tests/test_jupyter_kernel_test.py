@@ -1,7 +1,5 @@
 """jupyter_kernel_test, the Jupyter project's conformance suite, against the echo kernel (its
-messages are validated against the protocol's message specs). Samples the echo kernel cannot
-produce are left empty, which the suite skips with its own reason: completion samples (the echo
-kernel completes only words it has seen, and the suite completes before it executes anything)."""
+messages are validated against the protocol's message specs)."""
 
 from __future__ import annotations
 
@@ -54,6 +52,7 @@ class EchoKernelConformance(_EchoSpec, jupyter_kernel_test.KernelTests):
     code_page_something = "page: a long text"
     code_clear_output = "clear"
     code_execute_result = [{"code": "42", "result": "42"}]
+    completion_samples = [{"text": "sle", "matches": {"sleep"}}, {"text": "dis", "matches": {"display"}}]
     complete_code_samples = ["hello", "two words"]
     incomplete_code_samples = ["continued \\"]
     code_inspect_sample = "hello"  # seen by test_execute_stdout, which runs before test_inspect

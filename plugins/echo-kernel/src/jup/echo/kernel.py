@@ -8,7 +8,7 @@ A cell may also be one of these commands, each showing one kernel service:
     stderr: TEXT      write TEXT to stderr          display: TEXT   show TEXT as display_data
     page: TEXT        page TEXT (a payload)         clear           clear the cell's output
 
-Completion offers words seen in earlier cells; inspect tells how often a word was seen; a cell
+Completion offers the command names and words seen in earlier cells; inspect tells how often a word was seen; a cell
 ending with a backslash is incomplete; history serves tail, range and search.
 """
 
@@ -32,6 +32,9 @@ def words_of(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+COMMANDS = ("input", "sleep", "error", "stderr", "display", "page", "clear")
+
+
 class EchoKernel(Kernel):
     implementation = "jup-echo"
     implementation_version = "0.1.0"
@@ -43,7 +46,7 @@ class EchoKernel(Kernel):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.words: dict[str, int] = {}  # word -> times seen
+        self.words: dict[str, int] = dict.fromkeys(COMMANDS, 0)  # word -> times seen in cells
         self.history: list[tuple[int, str, str]] = []  # (line number, input, output)
 
     # Runs on the main thread; may take as long as it likes (interrupts raise KeyboardInterrupt).
