@@ -301,6 +301,23 @@ def test_interrupt_of_code_that_ignores_signals_says_it_failed_and_to_restart(tm
         k.kc.stop_channels()
 
 
+def test_shutdown_exits_even_when_the_cell_cannot_be_stopped(tmp_path):
+    k = ExecProcess(tmp_path, env={"JUP_INTERRUPT_GRACE": "0.5"})
+    try:
+        mid = k.kc.execute("import signal, time\n"
+                           "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
+                           "time.sleep(100)")
+        k.wait_busy(mid)
+        assert k.control("shutdown_request", {"restart": False})["content"]["status"] == "ok"
+        assert k.proc.wait(5) == 0
+        assert not (k.runtime.exists() and any(k.runtime.iterdir()))  # nothing left behind
+    finally:
+        if k.proc.poll() is None:
+            k.proc.kill()
+            k.proc.wait(5)
+        k.kc.stop_channels()
+
+
 def test_heartbeat_answers_even_while_c_code_holds_the_gil(tmp_path):
     """sum(range(10**12)) never releases the GIL, so no Python thread can answer; the heartbeat
     (echoed in C) still does, which tells a manager the kernel is alive but stuck."""
