@@ -152,6 +152,8 @@ class Shell:
         self._plugins_loaded = plugin_host is not None or not load_plugins
         self.config: dict = dict(config or {})
         self.formatter = DisplayFormatter()
+        if not self._plugins_loaded or plugin_host is not None:
+            self.formatter.before_first_use = self.load_plugins
         self.display_formatter = self.formatter  # IPython's name
         self.display_pub = DisplayPublisher(self)
         self.events = EventManager(self)

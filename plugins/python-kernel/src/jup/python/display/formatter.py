@@ -114,6 +114,17 @@ class DisplayFormatter:
         self.plain_text_only = False
         self._float_format: str | None = None
         self._float_precision = ""
+        #: Called once before the first object is formatted: the shell loads the plugins'
+        #: formatters then, so a session that never shows a value never loads plugins.
+        self.before_first_use: Callable[[], None] | None = None
+
+    def _first_use(self) -> None:
+        hook, self.before_first_use = self.before_first_use, None
+        if hook is not None:
+            try:
+                hook()
+            except Exception as e:
+                _report("Loading the plugins' display formatters", e, "the built-in formatters")
 
     # ---- %precision -----------------------------------------------------------------------------
 
@@ -152,17 +163,21 @@ class DisplayFormatter:
 
     def plain(self, obj: Any) -> str:
         """text/plain: a registered printer, else the pretty printer, else a repr that cannot fail."""
+        if self.before_first_use is not None:
+            self._first_use()
         f = self.formatters["text/plain"].lookup(obj)
         try:
             if f is not None:
                 return str(f(obj))
             return _pretty.pretty(obj, float_format=self._float_format)
         except Exception as e:
-            _report(f"The text/plain formatter for {type(obj).__name__}", e, "the default repr")
+            _report(f"The text/plain formatter {_name(f)}for {type(obj).__name__}", e, "the default repr")
             return object.__repr__(obj)
 
     def format(self, obj: Any, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
         """The mime bundle for `obj` and its metadata."""
+        if self.before_first_use is not None:
+            self._first_use()
         data: dict[str, Any] = {}
         md: dict[str, Any] = {}
 
@@ -193,7 +208,7 @@ class DisplayFormatter:
                 except NotImplementedError:
                     continue
                 except Exception as e:
-                    _report(f"The {mime} formatter for {type(obj).__name__}", e)
+                    _report(f"The {mime} formatter {_name(fmt.lookup(obj))}for {type(obj).__name__}", e)
                     continue
                 if value is None:
                     continue
@@ -204,6 +219,13 @@ class DisplayFormatter:
         if "text/plain" not in data and wanted("text/plain"):
             data["text/plain"] = self.plain(obj)
         return data, md
+
+
+def _name(func: Any) -> str:
+    """`(module.function) ` for a registered formatter, so the user knows whose it is."""
+    if func is None:
+        return ""
+    return f"({getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', func)}) "
 
 
 def _jsonable(mime: str, value: Any) -> Any:
