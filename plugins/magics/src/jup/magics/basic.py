@@ -38,14 +38,15 @@ def lsmagic(line: str, *, shell: Any) -> None:
 
 def precision(line: str, *, shell: Any) -> str:
     """How floats are shown: `%precision 3` (3 decimals), `%precision %.2e` (a %-format),
-    `%precision` alone restores the default. Returns the format in use."""
+    `%precision` alone restores the default. An integer also sets numpy's print precision when
+    numpy is loaded (bare `%precision` puts numpy back to 8). Returns the format in use."""
     arg = line.strip()
     try:
         shell.formatter.float_precision = arg
     except ValueError as exc:
         raise UsageError(f"%precision: {exc}") from None
     fmt = getattr(shell.formatter, "_float_format", None)
-    return fmt if fmt else repr  # type: ignore[return-value]
+    return fmt if fmt else "%r"  # IPython's answer for "the default"
 
 
 _XMODES = ("Plain", "Context", "Verbose", "Minimal")

@@ -137,9 +137,12 @@ class DisplayFormatter:
         """'' resets; an int n means '%.nf'; a string is a %-format like '%.3e'."""
         if value == "" or value is None:
             self._float_format, self._float_precision = None, ""
+            _numpy_precision(8)  # numpy's own default
             return
+        digits = None
         if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-            fmt = f"%.{int(value)}f"
+            digits = int(value)
+            fmt = f"%.{digits}f"
         elif isinstance(value, str) and "%" in value:
             fmt = value
         else:
@@ -149,6 +152,8 @@ class DisplayFormatter:
         except (TypeError, ValueError):
             raise ValueError(f"{value!r} is not a usable float format; try an integer like 3.")
         self._float_format, self._float_precision = fmt, str(value)
+        if digits is not None:
+            _numpy_precision(digits)
 
     # ---- plugins --------------------------------------------------------------------------------
 
@@ -219,6 +224,18 @@ class DisplayFormatter:
         if "text/plain" not in data and wanted("text/plain"):
             data["text/plain"] = self.plain(obj)
         return data, md
+
+
+def _numpy_precision(digits: int) -> None:
+    """`%precision N` also sets how numpy prints arrays, as in IPython (only if numpy is loaded:
+    importing it here would cost the user ~100 ms they did not ask for)."""
+    numpy = sys.modules.get("numpy")
+    set_options = getattr(numpy, "set_printoptions", None)
+    if set_options is not None:
+        try:
+            set_options(precision=digits)
+        except Exception as e:
+            _report("numpy.set_printoptions", e, "numpy's current precision")
 
 
 def _name(func: Any) -> str:
