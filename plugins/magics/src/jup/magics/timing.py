@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ast
 import cProfile
+import inspect
 import io
+import itertools
 import math
 import os
 import pstats
 import sys
+import textwrap
 import timeit as _timeit
 from typing import Any
 
@@ -47,14 +50,58 @@ def _transform(shell: Any, code: str) -> str:
     return transform(code) if callable(transform) else code
 
 
-def _split_last_expr(code: str, filename: str) -> tuple[Any, Any]:
+def _flags(shell: Any) -> int:
+    """Top-level await in timed code follows the shell's `%autoawait` (on by default)."""
+    flags = getattr(shell, "compile_flags", None)
+    return flags if isinstance(flags, int) else 0
+
+
+def _run(shell: Any, code: Any) -> Any:
+    """Run a code object in the user namespace; code that awaits runs on the shell's loop."""
+    runner = getattr(shell, "run_code_maybe_async", None)
+    if runner is not None:
+        return runner(code)
+    return eval(code, shell.user_ns)
+
+
+def _split_last_expr(code: str, filename: str, flags: int = 0) -> tuple[Any, Any]:
     """(exec code for all but a trailing expression, eval code for that expression or None)."""
     tree = ast.parse(code, filename, "exec")
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         head = ast.Module(body=tree.body[:-1], type_ignores=[])
         tail = ast.Expression(body=tree.body[-1].value)
-        return compile(head, filename, "exec"), compile(tail, filename, "eval")
-    return compile(tree, filename, "exec"), None
+        return compile(head, filename, "exec", flags), compile(tail, filename, "eval", flags)
+    return compile(tree, filename, "exec", flags), None
+
+
+def _awaits(source: str) -> bool:
+    """Whether `source` awaits at top level (so it has to run on an event loop)."""
+    try:
+        code = compile(source, "<timed code>", "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    except SyntaxError:
+        return False
+    return bool(code.co_flags & inspect.CO_COROUTINE)
+
+
+class _AsyncTimer:
+    """`timeit.Timer` for a statement that awaits: the loop lives in an `async def` made from the
+    setup and statement, and each run is one trip through the shell's event loop."""
+
+    def __init__(self, stmt: str, setup: str, shell: Any):
+        self.shell = shell
+        src = ("async def __jup_timeit(_jup_it, _jup_timer):\n" + textwrap.indent(setup, "    ") +
+               "\n    _jup_t0 = _jup_timer()\n    for _jup_i in _jup_it:\n" +
+               textwrap.indent(stmt, "        ") + "\n    return _jup_timer() - _jup_t0\n")
+        local: dict[str, Any] = {}
+        exec(compile(src, "<timeit-async>", "exec"), shell.user_ns, local)
+        self._inner = local["__jup_timeit"]
+
+    def timeit(self, number: int) -> float:
+        coro = self._inner(itertools.repeat(None, number), _timeit.default_timer)
+        return self.shell._run_coroutine(coro)
+
+    def repeat(self, repeat: int, number: int) -> list[float]:
+        return [self.timeit(number) for _ in range(repeat)]
 
 
 def time_(line: str, cell: str | None = None, *, shell: Any) -> Any:
@@ -68,15 +115,14 @@ def time_(line: str, cell: str | None = None, *, shell: Any) -> Any:
     if not code.strip():
         raise UsageError("%time needs something to time, e.g. %time sum(range(10**6))")
     compile_start = _timeit.default_timer()
-    body, expr = _split_last_expr(_transform(shell, code), "<timed code>")
+    body, expr = _split_last_expr(_transform(shell, code), "<timed code>", _flags(shell))
     compile_time = _timeit.default_timer() - compile_start
-    ns = shell.user_ns
     t0, w0 = os.times(), _timeit.default_timer()
     value = None
     try:
-        exec(body, ns)
+        _run(shell, body)
         if expr is not None:
-            value = eval(expr, ns)
+            value = _run(shell, expr)
     finally:
         w1, t1 = _timeit.default_timer(), os.times()
         user, system = t1.user - t0.user, t1.system - t0.system
@@ -147,7 +193,10 @@ def timeit_(line: str, cell: str | None = None, *, shell: Any) -> TimeitResult |
     setup = _transform(shell, setup)
     t0 = _timeit.default_timer()
     try:
-        timer = _timeit.Timer(stmt, setup, timer=_timeit.default_timer, globals=shell.user_ns)
+        if _flags(shell) and (_awaits(stmt) or _awaits(setup)) and hasattr(shell, "_run_coroutine"):
+            timer: Any = _AsyncTimer(stmt, setup, shell)
+        else:
+            timer = _timeit.Timer(stmt, setup, timer=_timeit.default_timer, globals=shell.user_ns)
     except SyntaxError as exc:
         raise UsageError(f"%timeit: the statement does not compile: {exc}") from None
     compile_time = _timeit.default_timer() - t0

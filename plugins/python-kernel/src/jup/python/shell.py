@@ -143,6 +143,9 @@ class Shell:
     #: Which expression values a cell shows, as IPython's setting of the same name: "last_expr"
     #: (default), "all", "last", "last_expr_or_assign" or "none".
     ast_node_interactivity = "last_expr"
+    #: Top-level `await` in cells (`%autoawait on|off`). Off, a cell that awaits at top level is a
+    #: SyntaxError ('await' outside function), as in IPython with autoawait off.
+    autoawait = True
 
     def __init__(self, publisher: Any = None, user_ns: dict | None = None, kernel: Any = None,
                  plugin_host: Any = None, load_plugins: bool = True, config: dict | None = None):
@@ -597,6 +600,13 @@ class Shell:
                 self.showtraceback((type(e), e, None))
                 result.error_before_exec = e
                 return result
+            if not self.autoawait:
+                try:  # the same check plain Python makes: no top-level await, async for/with
+                    compile(tree, filename, "exec")
+                except SyntaxError as e:
+                    self.showtraceback((type(e), e, None))
+                    result.error_before_exec = e
+                    return result
             self._run_ast(tree, filename, raw, code, silent, result)
             return result
         finally:
@@ -681,6 +691,20 @@ class Shell:
         except BaseException as e:  # noqa: B036 - nothing the user's code raises may end the shell
             result.error_in_exec = e
             self.showtraceback((type(e), e, e.__traceback__))
+
+    @property
+    def compile_flags(self) -> int:
+        """Flags for compiling user code: top-level await allowed while `autoawait` is on."""
+        return _COMPILE_FLAGS if self.autoawait else 0
+
+    def run_code_maybe_async(self, code: Any, ns: dict | None = None) -> Any:
+        """Evaluate a code object compiled with `compile_flags` in `ns` (the user namespace by
+        default); code that awaits at top level runs on the shell's event loop. For magics such
+        as %time that run user code themselves."""
+        value = eval(code, self.user_ns if ns is None else ns)
+        if code.co_flags & _CO_COROUTINE:
+            value = self._run_coroutine(value)
+        return value
 
     def _run_code(self, code: Any) -> Any:
         value = eval(code, self.user_ns)
