@@ -12,6 +12,7 @@ import shlex
 import sys
 import timeit as _timeit
 import tokenize
+import types
 from typing import Any
 
 from jup.core import UsageError
@@ -128,21 +129,45 @@ def _file_runner(shell: Any, target: str, args: list[str], interactive: bool):
             ns = shell.user_ns
             saved = {k: ns.get(k) for k in ("__name__", "__file__")}
             ns["__file__"] = path
-        else:
-            ns = {"__name__": "__main__", "__file__": path, "__builtins__": builtins,
-                  "__doc__": None, "__package__": None, "__spec__": None}
+            main = None
+        else:  # a real module named __main__, so what the script defines pickles by reference
+            main = _main_module(shell, path)
+            ns = main.__dict__
+        saved_main = sys.modules.get("__main__")
         try:
             with _script_env(path, args):
+                if main is not None:
+                    sys.modules["__main__"] = main
                 exec(code, ns)
         except SystemExit as exc:
             if not _exit_ok(exc):
                 raise
         finally:
+            if main is not None and saved_main is not None:
+                sys.modules["__main__"] = saved_main
             if interactive:
                 ns["__name__"] = saved["__name__"]
             else:  # what the script defined stays available, as after `python -i script.py`
                 shell.user_ns.update({k: v for k, v in ns.items() if not k.startswith("__")})
     return run_py
+
+
+def _main_module(shell: Any, path: str) -> types.ModuleType:
+    """A fresh `__main__` module for one run of `path`. The shell keeps the last one per file
+    alive: the functions a script defined still see their globals after the run, and running the
+    same file again replaces (rather than piles up) its module."""
+    main = types.ModuleType("__main__", None)
+    main.__dict__.update({"__file__": path, "__builtins__": builtins, "__package__": None,
+                          "__spec__": None, "__loader__": None})
+    kept = getattr(shell, "_run_main_modules", None)
+    if not isinstance(kept, dict):
+        kept = {}
+        try:
+            shell._run_main_modules = kept
+        except AttributeError:
+            pass
+    kept[path] = main
+    return main
 
 
 def _module_runner(shell: Any, module: str, args: list[str], interactive: bool):
