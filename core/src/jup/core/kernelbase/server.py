@@ -188,6 +188,10 @@ class Kernel:
     #: GIL switch interval (s) of a kernel process: how soon the I/O thread gets to answer control
     #: messages while a cell computes in Python (CPython's default, 5 ms, delays every interrupt).
     switch_interval: float = 0.001
+    #: Called on the main thread each time it has waited `idle_interval` s with nothing to run
+    #: (a GUI toolkit's events, a background warm-up); None, the main thread sleeps until work comes.
+    idle_hook: Any = None
+    idle_interval: float = 0.05
 
     def __init__(self, connection_info: Any, *, context: zmq.Context | None = None,
                  in_process: bool = False):
@@ -330,9 +334,18 @@ class Kernel:
         """Run queued executes on this (main) thread until shutdown."""
         self.kernel_ready()
         while not self._stopping:
-            item = self._queue.get(None)
+            hook = self.idle_hook
+            item = self._queue.get(None if hook is None else self.idle_interval)
             if item is None:
-                break
+                if hook is None or self._queue.stopped or self._stopping:
+                    break
+                try:
+                    hook()
+                except Exception as e:  # a broken hook must not end the kernel: drop it
+                    self.idle_hook = None
+                    sys.__stderr__.write(f"jup kernel: idle hook {hook!r} failed ({type(e).__name__}: "
+                                         f"{e}); it is removed.\n")
+                continue
             self._handle_main(item)
 
     def pump(self, timeout: float = 0.0) -> int:

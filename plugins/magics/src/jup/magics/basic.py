@@ -1,4 +1,4 @@
-"""Magics about the shell itself: %lsmagic %precision %xmode %autoawait %config %matplotlib."""
+"""Magics about the shell itself: %lsmagic %precision %xmode %autoawait %config %matplotlib %gui."""
 
 from __future__ import annotations
 
@@ -167,5 +167,20 @@ def matplotlib(line: str, *, shell: Any) -> None:
         print(f"Using matplotlib backend: {result[1] if isinstance(result, tuple) else result}")
 
 
+def gui(line: str, *, shell: Any) -> None:
+    """Keep a GUI toolkit's windows alive between cells: `%gui tk|qt|gtk3|gtk4|wx` processes its
+    events whenever the kernel waits; `%gui` alone stops. (`%matplotlib qt` does this for you.)"""
+    arg = line.strip()
+    if " " in arg or arg.startswith("-"):
+        raise UsageError(f"%gui: unknown option {arg!r}; use %gui [tk|qt|gtk3|gtk4|wx]")
+    enable = getattr(shell, "enable_gui", None)
+    if not callable(enable):
+        raise UsageError("%gui: this kernel has no GUI event loop integration")
+    try:
+        enable(arg or None)
+    except ValueError as exc:
+        raise UsageError(f"%gui: {exc}") from None
+
+
 MAGICS = [magic_spec(lsmagic), magic_spec(precision), magic_spec(xmode), magic_spec(autoawait),
-          magic_spec(config), magic_spec(matplotlib)]
+          magic_spec(config), magic_spec(matplotlib), magic_spec(gui)]

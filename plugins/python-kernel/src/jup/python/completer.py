@@ -100,6 +100,12 @@ class Completer:
         self._jedi: Any = None
         self._jedi_lock = threading.Lock()
         self._warming: threading.Thread | None = None
+        self._warm = False
+
+    @property
+    def jedi_ready(self) -> bool:
+        """Whether jedi is loaded and warmed (then asking it costs milliseconds, not a second)."""
+        return self._warm and self._jedi is not None
 
     # ---- public ---------------------------------------------------------------------------------
 
@@ -110,8 +116,14 @@ class Completer:
             return self._warming
 
         def run() -> None:
-            self._load_jedi()
+            jedi = self._load_jedi()
             self._module_names()
+            if jedi is not None:
+                try:  # the first completion loads jedi's stubs for builtins: do it now, not on Tab
+                    jedi.Interpreter("''.upper().sp", [{}]).complete()
+                except Exception:
+                    pass
+            self._warm = True
         self._warming = threading.Thread(target=run, name="jup-completer-warmup", daemon=True)
         self._warming.start()
         return self._warming
@@ -179,6 +191,10 @@ class Completer:
             out = self._names(name, pos, deadline)
             if not out:
                 out = self._jedi_complete(code, pos, deadline, skipped)
+            elif "\n" in code[:pos] and not self.jedi_ready:
+                # names defined earlier in this cell are only known to jedi, but a simple name
+                # never waits for jedi to load: the namespace's answer goes out now
+                skipped.append("jedi is still loading: names defined in this cell are not offered yet")
             elif "\n" in code[:pos]:  # names defined earlier in this cell are only known to jedi
                 seen = {r["text"] for r in out}
                 out += [r for r in self._jedi_complete(code, pos, deadline, skipped)

@@ -756,12 +756,25 @@ class Shell:
 
     # ---- IPython compatibility odds and ends ----------------------------------------------------
 
-    def enable_gui(self, gui: str | None = None) -> None:
-        """Accepted for compatibility; GUI event loops are not integrated in this kernel."""
+    def enable_gui(self, gui: str | None = None) -> str | None:
+        """Process a GUI toolkit's events whenever the kernel waits for requests (`%gui tk`,
+        `%matplotlib qt`), so its windows stay alive between cells; None or "" stops. Returns the
+        toolkit's name. Raises ValueError for a toolkit that is unknown or cannot start."""
+        from jup.python import eventloops
+        sched = eventloops.scheduler(self.kernel)
+        if sched is None:
+            if gui:
+                self.write_err(f"GUI event loop '{gui}' not started: that needs a kernel process. "
+                               "Here, windows update while plt.pause() or the toolkit's mainloop runs.\n")
+            return None
+        return sched.set_gui(gui)
 
     def enable_matplotlib(self, gui: str | None = None) -> tuple[str, str]:
-        from jup.python import mpl_backend
+        """`%matplotlib GUI`: switch matplotlib's backend, then run (or stop) the GUI's events."""
+        from jup.python import eventloops, mpl_backend
         backend = mpl_backend.activate(gui or "inline", shell=self)
+        toolkit = eventloops.canonical(gui or "inline")
+        self.enable_gui(toolkit if toolkit in eventloops.gui_names() else None)
         return gui or "inline", backend
 
     def run_cell_async(self, raw_cell: str, store_history: bool = False, silent: bool = False, **kw):

@@ -1,0 +1,180 @@
+"""Work for the kernel's idle moments: a GUI toolkit's events (`%gui tk`, `%matplotlib qt`) and
+one-off background warm-ups.
+
+Why here: cells run on the kernel's main thread, which is also the only thread a GUI toolkit may
+use. Between cells that thread waits for the next request; the kernel base calls its `idle_hook`
+every `idle_interval` seconds while it waits, and this module's `IdleScheduler` is that hook. When
+nothing is scheduled the hook is removed, so an idle kernel sleeps instead of polling.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["IdleScheduler", "register_gui", "gui_names", "scheduler"]
+
+#: GUI name -> factory returning a function that processes the toolkit's pending events once.
+_GUIS: dict[str, Callable[[], Callable[[], None]]] = {}
+_ALIASES = {"qt5": "qt", "qt6": "qt", "qtagg": "qt", "tkagg": "tk", "gtk": "gtk3", "gtk3agg": "gtk3",
+            "gtk4agg": "gtk4", "wxagg": "wx"}
+
+
+def register_gui(name: str, factory: Callable[[], Callable[[], None]]) -> None:
+    """Teach the kernel a GUI toolkit: `factory()` (called on `%gui name`, on the main thread) sets
+    the toolkit up and returns a function that handles its pending events without blocking."""
+    _GUIS[name] = factory
+
+
+def gui_names() -> list[str]:
+    return sorted(_GUIS)
+
+
+def canonical(name: str) -> str:
+    return _ALIASES.get(name.lower(), name.lower())
+
+
+def scheduler(kernel: Any) -> IdleScheduler | None:
+    """The kernel's scheduler (made on first use); None when the kernel has no idle hook to offer
+    (in-process kernels: their host's own loop runs them)."""
+    if kernel is None or getattr(kernel, "in_process", False) or not hasattr(kernel, "idle_hook"):
+        return None
+    sched = getattr(kernel, "_jup_idle_scheduler", None)
+    if sched is None:
+        sched = IdleScheduler(kernel)
+        kernel._jup_idle_scheduler = sched
+    return sched
+
+
+class IdleScheduler:
+    """The kernel's idle hook: steps the active GUI toolkit and runs one-off tasks once the kernel
+    has been idle long enough (so they never slow a burst of requests)."""
+
+    def __init__(self, kernel: Any):
+        self.kernel = kernel
+        self.gui: str | None = None
+        self._gui_step: Callable[[], None] | None = None
+        self._tasks: list[tuple[float, Callable[[], None]]] = []
+        self._idle_since: float | None = None
+        self._last = 0.0
+
+    # ---- what to do -----------------------------------------------------------------------------
+
+    def call_when_idle(self, func: Callable[[], None], after: float = 0.5) -> None:
+        """Run `func` once on the main thread after the kernel has been idle for `after` seconds."""
+        self._tasks.append((after, func))
+        self._update()
+
+    def set_gui(self, name: str | None) -> str | None:
+        """Process `name`'s events while idle (None or "" stops); returns the canonical name.
+        Raises ValueError for an unknown toolkit or one that cannot start here."""
+        if not name:
+            self.gui, self._gui_step = None, None
+            self._update()
+            return None
+        gui = canonical(name)
+        factory = _GUIS.get(gui)
+        if factory is None:
+            raise ValueError(f"Unknown GUI {name!r}; choose one of {', '.join(gui_names())}.")
+        try:
+            step = factory()
+        except ImportError as e:
+            raise ValueError(f"The {gui} toolkit is not available ({e}); install it or use "
+                             "%matplotlib inline.") from None
+        self.gui, self._gui_step = gui, step
+        self._update()
+        return gui
+
+    def _update(self) -> None:
+        self.kernel.idle_hook = self if (self._gui_step is not None or self._tasks) else None
+
+    # ---- the hook -------------------------------------------------------------------------------
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        interval = float(getattr(self.kernel, "idle_interval", 0.05))
+        if self._idle_since is None or now - self._last > 3 * interval:  # work ran in between
+            self._idle_since = now - interval
+        self._last = now
+        step = self._gui_step
+        if step is not None:
+            try:
+                step()
+            except Exception as e:
+                self.gui, self._gui_step = None, None
+                self._say(f"The GUI event loop stopped ({type(e).__name__}: {e}); run %gui again "
+                          "to restart it.")
+        if self._tasks:
+            idle_for = now - self._idle_since
+            due = [t for t in self._tasks if t[0] <= idle_for]
+            self._tasks = [t for t in self._tasks if t[0] > idle_for]
+            for _, func in due:
+                try:
+                    func()
+                except Exception as e:
+                    self._say(f"A background task failed ({type(e).__name__}: {e}).")
+        self._update()
+
+    def _say(self, text: str) -> None:
+        import sys
+        try:
+            sys.__stderr__.write(f"jup kernel: {text}\n")
+        except Exception:
+            pass
+
+
+# ---- toolkits -----------------------------------------------------------------------------------
+
+def _tk() -> Callable[[], None]:
+    import _tkinter
+    import tkinter
+    interp = tkinter.Tcl()  # Tcl's event queue is per thread: this one serves every Tk window
+
+    def step() -> None:
+        for _ in range(1000):  # bounded: a flood of events cannot keep the kernel from its requests
+            if not interp.tk.dooneevent(_tkinter.DONT_WAIT):
+                break
+    return step
+
+
+def _qt() -> Callable[[], None]:
+    try:
+        from matplotlib.backends.qt_compat import QtCore, QtWidgets  # honours QT_API
+    except ImportError:
+        try:
+            from PySide6 import QtCore, QtWidgets  # type: ignore[no-redef]
+        except ImportError:
+            from PyQt6 import QtCore, QtWidgets  # type: ignore[no-redef]
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["jup"])
+
+    def step() -> None:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    return step
+
+
+def _glib() -> Callable[[], None]:
+    from gi.repository import GLib
+    ctx = GLib.MainContext.default()
+
+    def step() -> None:
+        for _ in range(1000):
+            if not ctx.iteration(False):
+                break
+    return step
+
+
+def _wx() -> Callable[[], None]:
+    import wx
+    app = wx.GetApp() or wx.App(False)
+
+    def step() -> None:
+        app.Yield(True)
+    return step
+
+
+register_gui("tk", _tk)
+register_gui("qt", _qt)
+register_gui("gtk3", _glib)
+register_gui("gtk4", _glib)
+register_gui("wx", _wx)
