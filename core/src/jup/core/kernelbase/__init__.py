@@ -29,6 +29,8 @@ Where each method runs
     do_shutdown(restart)       the I/O thread, before the reply; keep it short.
     kernel_ready()             the main thread, once, when the sockets are up and before the first
                                execute (the Python kernel calls the `jup_kernel_startup` hook here).
+    idle_hook()                the main thread, every `idle_interval` (0.05 s) while no execute waits,
+                               if set (not None): GUI event loops, background warm-ups. Not in-process.
 
 Services (thread-safe unless noted)
     execution_count, parent (the message of the running cell), session (jup.core Session),
