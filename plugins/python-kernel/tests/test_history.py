@@ -3,6 +3,7 @@ corrupt file moved aside, and `history_request` tail/range/search."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -212,3 +213,51 @@ def test_inputs_stored_just_before_exit_reach_the_disk(tmp_path):
     assert res.returncode == 0, res.stderr
     rows = sqlite3.connect(path).execute("SELECT source FROM history").fetchall()
     assert rows == [("last words",)]
+
+
+def _history(kc, **content) -> list:
+    msg_id = kc.history(**content)
+    reply = kc.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "ok"
+    return reply["content"]["history"]
+
+
+def test_history_with_outputs_and_transformed_input_through_kernels(tmp_path):
+    from conftest import start_kernel, stop_kernel
+    proc, kc = start_kernel(tmp_path)
+    try:
+        for code in ("x = 6 * 7", "x", "%pwd", "print('no result')"):
+            assert run(kc, code)[0]["content"]["status"] == "ok"
+        hist = _history(kc, hist_access_type="tail", n=4, raw=False, output=True)
+        assert [h[2][0] for h in hist] == ["x = 6 * 7", "x", "get_ipython().run_line_magic('pwd', '')",
+                                           "print('no result')"]
+        assert [h[2][1] for h in hist] == [None, "42", repr(os.getcwd()), None]  # the kernel runs here
+        raw = _history(kc, hist_access_type="range", session=0, start=3, stop=4, raw=True, output=False)
+        assert raw[0][1:] == [3, "%pwd"]
+    finally:
+        stop_kernel(proc, kc)
+    # a second kernel on the same database reads the first one's outputs back from the disk
+    proc, kc = start_kernel(tmp_path)
+    try:
+        prev = _history(kc, hist_access_type="range", session=-1, start=1, stop=3, raw=True,
+                        output=True)
+        assert [h[2] for h in prev] == [["x = 6 * 7", None], ["x", "42"]]
+        found = _history(kc, hist_access_type="search", pattern="x*", raw=True, output=True, n=5)
+        assert ["x", "42"] in [h[2] for h in found]
+    finally:
+        stop_kernel(proc, kc)
+
+
+def test_storing_outputs_can_be_turned_off(tmp_path, monkeypatch):
+    from jup.python.publisher import RecordingPublisher
+    from jup.python.shell import Shell
+    monkeypatch.setenv("JUP_HISTORY_FILE", str(tmp_path / "h.sqlite"))
+    for config, env, stored in (({}, "", True), ({"HistoryManager": {"db_log_output": False}}, "", False),
+                                ({"HistoryManager": {"store_outputs": False}}, "1", True),
+                                ({}, "0", False)):
+        monkeypatch.setenv("JUP_HISTORY_OUTPUTS", env)
+        sh = Shell(RecordingPublisher(), user_ns={}, load_plugins=False, config=config)
+        sh.run_cell("21 * 2")
+        assert sh.history.store_outputs is stored
+        assert sh.history.get_tail(1, output=True)[0][2] == ("21 * 2", "42" if stored else None)
+        sh.history.close()

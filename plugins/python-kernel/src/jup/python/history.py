@@ -42,6 +42,21 @@ _FLUSH_INTERVAL = 0.5     # seconds the writer waits to gather a batch
 _BUSY_TIMEOUT_MS = 10000  # how long a writer waits for another kernel's transaction
 
 
+def _outputs_option(shell: Any) -> bool:
+    """Whether results are stored: env JUP_HISTORY_OUTPUTS=0/1 wins, then the shell's config
+    `{"HistoryManager": {"store_outputs": ...}}` (IPython's name `db_log_output` is accepted), else on."""
+    env = os.environ.get("JUP_HISTORY_OUTPUTS", "").strip().lower()
+    if env:
+        return env not in ("0", "off", "no", "false")
+    conf = getattr(shell, "config", None)
+    section = conf.get("HistoryManager") if isinstance(conf, dict) else None
+    if isinstance(section, dict):
+        for key in ("store_outputs", "db_log_output"):
+            if key in section:
+                return bool(section[key])
+    return True
+
+
 def history_path() -> str:
     """Where the history lives: `JUP_HISTORY_FILE` (may be `:memory:`), else
     `<jup data dir>/history.sqlite`."""
@@ -53,11 +68,12 @@ class HistoryManager:
     `get_tail`, `get_range`, `search` and `reply` (for `history_request`) read it back."""
 
     def __init__(self, shell: Any = None, path: str | None = None, enabled: bool = True,
-                 store_outputs: bool = True):
+                 store_outputs: bool | None = None):
         self.shell = shell
         self.path = path or history_path()
         self.enabled = enabled
-        self.store_outputs = store_outputs
+        #: Keep each result's text/plain with its input (on unless turned off, see `_outputs_option`).
+        self.store_outputs = _outputs_option(shell) if store_outputs is None else store_outputs
         self._session_no = 0          # set once the database is open
         self.warning: str | None = None  # the last problem met with the database, if any
         self.inputs: dict[int, tuple[str, str]] = {}   # line -> (source, raw), current session
@@ -65,6 +81,9 @@ class HistoryManager:
         self._db: sqlite3.Connection | None = None
         self._lock = threading.RLock()
         self._queue: queue.Queue = queue.Queue()
+        # set by flush/session/close: cuts the writer's gathering short (cells do not wake it, so a
+        # burst of executes does not pay a thread switch per cell)
+        self._urgent = threading.Event()
         self._ready = threading.Event()
         self._idle = threading.Condition()
         self._pending = 0
@@ -100,6 +119,8 @@ class HistoryManager:
         with self._idle:
             self._pending += 1
         self._queue.put(item)
+        if item[0] not in ("in", "out"):
+            self._urgent.set()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything stored so far is on disk; False if that took longer than `timeout`."""
@@ -123,6 +144,7 @@ class HistoryManager:
         if self._closed:
             return
         self._queue.put(("close",))
+        self._urgent.set()
         self._writer.join(timeout)
         self._closed = True
 
@@ -141,15 +163,14 @@ class HistoryManager:
             batch = [self._queue.get()]
             # gather whatever else arrives shortly, so a burst of cells costs one transaction;
             # a flush request or a session change cuts the wait short
-            deadline = _FLUSH_INTERVAL if batch[0][0] in ("in", "out") else 0
+            if batch[0][0] in ("in", "out"):
+                self._urgent.wait(_FLUSH_INTERVAL)
+            self._urgent.clear()
             while len(batch) < 1000:
                 try:
-                    item = self._queue.get(timeout=deadline) if deadline else self._queue.get_nowait()
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-                batch.append(item)
-                if item[0] not in ("in", "out"):
-                    deadline = 0
             stop = any(item[0] == "close" for item in batch)
             self._write(batch)
             done = sum(1 for item in batch if item[0] != "close")
