@@ -303,14 +303,22 @@ def test_is_complete(shared_kernel):
     assert ask("x = = 1")["status"] == "invalid"
 
 
+_RUNNING = {
+    "sleep loop": "while True: time.sleep(0.01)",
+    "busy loop": "while True: pass",
+    "long sleep": "time.sleep(100)",
+    "blocking I/O": "a, b = socket.socketpair()\na.recv(1)",
+}
+
+
+@pytest.mark.parametrize("what", list(_RUNNING))
 @pytest.mark.parametrize("how", ["signal", "interrupt_request"])
-def test_interrupt_stops_a_running_cell(kernel, how):
-    reply, _ = run(kernel, "import os, time", user_expressions={"pid": "os.getpid()"})
+def test_interrupt_stops_a_running_cell(kernel, how, what):
+    reply, _ = run(kernel, "import os, socket, time", user_expressions={"pid": "os.getpid()"})
     pid = int(reply["content"]["user_expressions"]["pid"]["data"]["text/plain"])
     # stop_on_error=False: kernelbase publishes idle before it aborts queued cells (reported), so a
     # cell sent right after idle could be aborted
-    msg_id = kernel.execute("print('running', flush=True)\nwhile True: time.sleep(0.01)",
-                            stop_on_error=False)
+    msg_id = kernel.execute("print('running', flush=True)\n" + _RUNNING[what], stop_on_error=False)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # wait until the loop runs
         msg = kernel.get_iopub_msg(timeout=10)
