@@ -113,6 +113,9 @@ class FdCapture:
                 return
             self._synced.wait(timeout)
 
+    def readable_fd(self) -> int:
+        return self._r
+
     def close(self) -> None:
         """Point the fd back where it was; the reader ends when the last writer closes the pipe."""
         _libc_flush()
@@ -120,3 +123,24 @@ class FdCapture:
             os.dup2(self.original, self.fd)
         except OSError:
             pass
+
+
+def sync_all(captures: list[FdCapture], timeout: float = 2.0) -> None:
+    """`sync()` each capture, looking at all their pipes with one system call: every call that
+    releases the GIL lets the I/O thread in, and a cell's end costs one hand-off instead of two."""
+    if not captures:
+        return
+    _libc_flush()
+    try:
+        ready = select.select([c.readable_fd() for c in captures], [], [], 0)[0]
+    except (OSError, ValueError):
+        return
+    for c in captures:
+        if c._busy or c.readable_fd() in ready:
+            with c._lock:
+                c._synced.clear()
+                try:
+                    os.write(c.fd, _SYNC.encode())
+                except OSError:
+                    continue
+                c._synced.wait(timeout)

@@ -41,6 +41,9 @@ from jup.core.kernelbase.iostream import (
 from jup.core.protocol.messages import PROTOCOL_VERSION, new_id, now_iso
 from jup.core.protocol.session import Session
 
+# published before any of the cell's code ran: no C-level output of the cell can precede them
+_NO_FD_SYNC = frozenset({"status", "execute_input"})
+
 
 class StdinNotImplementedError(RuntimeError):
     """The frontend that sent this cell cannot answer input requests (its allow_stdin was false)."""
@@ -226,6 +229,7 @@ class Kernel:
         self._pump_ident: int | None = None
         self._output_dir: str | None = None
         self._fd_captures: list = []
+        self._sync_fds: Any = None  # fdcapture.sync_all, imported only when fds are captured
         self._host_streams: tuple | None = None  # in-process, during a cell: the host's stdout/stderr
         self._parent_pid = int(os.environ.get("JPY_PARENT_PID") or 0)
         self._ppid = os.getppid()
@@ -259,7 +263,8 @@ class Kernel:
         self.heartbeat.start()
         fd1 = fd2 = None
         if self.capture_fds and not self.in_process:
-            from jup.core.kernelbase.fdcapture import FdCapture
+            from jup.core.kernelbase.fdcapture import FdCapture, sync_all
+            self._sync_fds = sync_all
             sys.stdout.flush()
             sys.stderr.flush()
             self._fd_captures = [FdCapture(1, self._fd_writer("stdout")),
@@ -465,8 +470,8 @@ class Kernel:
         return reply
 
     def _end_cell_output(self, msg: dict) -> None:
-        for cap in self._fd_captures:
-            cap.sync()
+        if self._fd_captures:
+            self._sync_fds(self._fd_captures)
         for s in (self.stdout, self.stderr):  # both flushed before either closes the cell's budget
             s.flush()
         for s in (self.stdout, self.stderr):
@@ -485,8 +490,7 @@ class Kernel:
 
     def _send(self, channel: int, msg_type: str, content: dict, parent: dict | None,
               idents: list | None = None, metadata: dict | None = None, buffers: list | None = None) -> None:
-        msg = self.session.msg(msg_type, content, parent, metadata, buffers)
-        self.io.send(channel, self.session.serialize(msg, idents))
+        self.io.send(channel, self.session.frames(msg_type, content, parent, idents, metadata, buffers))
 
     def _current_parent(self) -> dict | None:
         return current_parent.get() or self.parent
@@ -497,9 +501,9 @@ class Kernel:
     def publish(self, msg_type: str, content: dict, parent: dict | None = None,
                 metadata: dict | None = None, buffers: list | None = None) -> None:
         """Send a message on iopub (from any thread), after the stream output written before it."""
-        if msg_type != "status":
-            for cap in self._fd_captures:  # C-level output written before this message comes first
-                cap.sync()
+        if msg_type not in _NO_FD_SYNC:
+            if self._fd_captures:  # C-level output written before this message comes first
+                self._sync_fds(self._fd_captures)
             for s in (self.stdout, self.stderr):
                 if s is not None:
                     s.flush()

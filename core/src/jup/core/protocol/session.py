@@ -6,11 +6,40 @@ same `Session` serves blocking sockets, `zmq.asyncio` sockets and the kernel's I
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
+import time
 from typing import Any
 
 from jup.core.errors import ProtocolError
-from jup.core.protocol.messages import make_message, new_id
-from jup.core.protocol.wire import MAX_FRAME_BYTES, ReplayGuard, Signer, deserialize, serialize
+from jup.core.protocol.messages import PROTOCOL_VERSION, new_id
+from jup.core.protocol.wire import (
+    MAX_FRAME_BYTES,
+    RAW_HEADER,
+    RAW_PARENT,
+    ReplayGuard,
+    Signer,
+    deserialize,
+    frames_of,
+    pack,
+    serialize,
+)
+
+_pid = [os.getpid()]  # kept current across fork without a system call per message
+os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
+_date_cache: list = [-1, ""]  # [whole second, "YYYY-MM-DDTHH:MM:SS"] of the last header
+
+
+def _now_iso() -> str:
+    """The header date (UTC, microseconds, "Z"): the seconds part is formatted once per second."""
+    t = time.time()
+    sec = int(t)
+    cache = _date_cache
+    if cache[0] != sec:
+        cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+        cache[0] = sec
+    return f"{cache[1]}.{int((t - sec) * 1e6):06d}Z"
 
 
 def _log_rejection(e: Exception) -> None:
@@ -31,6 +60,12 @@ class Session:
         self.replay = ReplayGuard() if check_replay else None
         self.max_bytes = max_bytes
         self.rejected = 0  #: how many incoming messages were dropped as bad
+        # message ids: this session's id, the pid (a forked child never repeats its parent's ids) and
+        # a counter; unique like a uuid4 but ~10x cheaper, which matters at ~5 messages per execute
+        self._counter = itertools.count(1)
+        self._id_pid = -1
+        self._id_prefix = ""
+        self._head_cache: dict[str, str] = {}  # msg_type -> header JSON with %s for id and date
 
     @property
     def key(self) -> bytes:
@@ -38,8 +73,44 @@ class Session:
 
     def msg(self, msg_type: str, content: dict | None = None, parent: dict | None = None,
             metadata: dict | None = None, buffers: list | None = None) -> dict:
-        """Build a message of this session."""
-        return make_message(msg_type, content, parent, self.session_id, metadata, buffers, self.username)
+        """Build a message of this session; a parent received by `deserialize` lends its header's
+        original bytes, so replies do not encode it again."""
+        if _pid[0] != self._id_pid:
+            self._id_pid, self._id_prefix = _pid[0], f"{self.session_id[:16]}_{_pid[0]}_"
+        msg_id = f"{self._id_prefix}{next(self._counter)}"
+        header = {"msg_id": msg_id, "msg_type": msg_type, "username": self.username,
+                  "session": self.session_id, "date": _now_iso(), "version": PROTOCOL_VERSION}
+        msg = {"header": header, "msg_id": msg_id, "msg_type": msg_type,
+               "parent_header": parent.get("header", {}) if parent else {},
+               "metadata": metadata or {}, "content": content if content is not None else {},
+               "buffers": buffers or []}
+        if parent:
+            raw = parent.get(RAW_HEADER)
+            if raw is not None:
+                msg[RAW_PARENT] = raw
+        return msg
+
+    def frames(self, msg_type: str, content: dict, parent: dict | None = None,
+               idents: list[bytes] | None = None, metadata: dict | None = None,
+               buffers: list | None = None) -> list:
+        """The frames of a new message, without building its dict: the kernel's hot path (the header
+        is formatted as text, a received parent's header bytes are reused)."""
+        if _pid[0] != self._id_pid:
+            self._id_pid, self._id_prefix = _pid[0], f"{self.session_id[:16]}_{_pid[0]}_"
+        head = self._head_cache.get(msg_type)
+        if head is None:
+            head = self._head_cache[msg_type] = (
+                '{"msg_id":"%s","msg_type":' + json.dumps(msg_type) + ',"username":'
+                + json.dumps(self.username) + ',"session":' + json.dumps(self.session_id)
+                + ',"date":"%s","version":"' + PROTOCOL_VERSION + '"}')
+        header = (head % (f"{self._id_prefix}{next(self._counter)}", _now_iso())).encode()
+        if parent:
+            raw = parent.get(RAW_HEADER)
+            if raw is None:
+                raw = pack(parent.get("header") or {})
+        else:
+            raw = b"{}"
+        return frames_of(header, raw, metadata, content, self.signer, idents, buffers)
 
     def serialize(self, msg: dict, idents: list[bytes] | None = None) -> list[bytes]:
         """Frames for `msg`, signed with this session's key."""
