@@ -49,6 +49,33 @@ _SOCKET_TYPES = (zmq.ROUTER, zmq.ROUTER, zmq.ROUTER, zmq.XPUB)
 _ZERO_COPY_BYTES = 1 << 16  # frames above this are handed to zmq without a copy
 _RECV_BATCH = 64  # messages read from one socket before looking at the others again
 
+# pyzmq's send_multipart/recv_multipart add a Python layer per frame (flag enums, options); the
+# I/O thread moves ~30 frames per execute, so it calls the compiled socket methods with int flags
+_base_send = zmq.Socket.__mro__[1].send
+_base_recv = zmq.Socket.__mro__[1].recv
+_NOBLOCK = int(zmq.NOBLOCK)
+_MORE_NOBLOCK = int(zmq.SNDMORE) | _NOBLOCK
+
+
+def send_frames(sock: zmq.Socket, frames: list) -> None:
+    """send_multipart without blocking; frames above 64 KiB go without a copy."""
+    last = len(frames) - 1
+    for i, f in enumerate(frames):
+        _base_send(sock, f, _MORE_NOBLOCK if i < last else _NOBLOCK, len(f) <= _ZERO_COPY_BYTES)
+
+
+def recv_frames(sock: zmq.Socket) -> list | None:
+    """recv_multipart(NOBLOCK, copy=False); None when nothing is waiting."""
+    try:
+        f = _base_recv(sock, _NOBLOCK, False)
+    except zmq.Again:
+        return None
+    frames = [f]
+    while f.more:
+        f = _base_recv(sock, _NOBLOCK, False)
+        frames.append(f)
+    return frames
+
 
 def block_signals_here() -> None:
     """Keep SIGINT/SIGTERM away from a helper thread, so the kernel's main thread receives them."""
@@ -172,9 +199,8 @@ class IOThread:
                         continue
                     channel = self.sockets.index(sock)
                     for _ in range(_RECV_BATCH):
-                        try:
-                            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-                        except zmq.Again:
+                        frames = recv_frames(sock)
+                        if frames is None:
                             break
                         try:
                             self.handler(channel, frames)
@@ -215,8 +241,7 @@ class IOThread:
                 continue
             channel, frames = item
             try:
-                big = len(frames) > 7 or any(len(f) > _ZERO_COPY_BYTES for f in frames)
-                socks[channel].send_multipart(frames, zmq.NOBLOCK, copy=not big)
+                send_frames(socks[channel], frames)
             except zmq.Again:
                 kernel_log().warning("dropped an outgoing %s message: the peer is not reading",
                             CHANNEL_NAMES[channel])
