@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import outputs, run
+from pykernel_helpers import outputs, run
 
 SETUP = """
 from jup.python import comm as jcomm

@@ -4,7 +4,7 @@ served by jup inside the kernel, shadowing a real IPython (which is installed in
 from __future__ import annotations
 
 import pytest
-from conftest import outputs, run, stdout_of
+from pykernel_helpers import outputs, run, stdout_of
 
 from jup.python import compat
 

@@ -7,7 +7,7 @@ import base64
 import collections
 
 import pytest
-from conftest import outputs, run
+from pykernel_helpers import outputs, run
 
 from jup.core import FormatterSpec
 from jup.python.display import (

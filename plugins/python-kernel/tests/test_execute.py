@@ -8,7 +8,7 @@ import signal
 import time
 
 import pytest
-from conftest import outputs, run, stdout_of
+from pykernel_helpers import outputs, run, stdout_of
 
 from jup.python.traceback import strip_ansi
 from jup.python.transform import transform_cell

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import outputs, run, start_kernel, stdout_of, stop_kernel
+from pykernel_helpers import outputs, run, start_kernel, stdout_of, stop_kernel
 
 from jup.core import FormatterSpec
 from jup.python.publisher import RecordingPublisher

@@ -223,7 +223,7 @@ def _history(kc, **content) -> list:
 
 
 def test_history_with_outputs_and_transformed_input_through_kernels(tmp_path):
-    from conftest import start_kernel, stop_kernel
+    from pykernel_helpers import start_kernel, stop_kernel
     proc, kc = start_kernel(tmp_path)
     try:
         for code in ("x = 6 * 7", "x", "%pwd", "print('no result')"):

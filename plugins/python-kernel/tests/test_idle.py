@@ -8,7 +8,7 @@ import queue
 import time
 
 import pytest
-from conftest import outputs, run, start_kernel, stop_kernel
+from pykernel_helpers import outputs, run, start_kernel, stop_kernel
 
 pytestmark = pytest.mark.timeout(120)
 

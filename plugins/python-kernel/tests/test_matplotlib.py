@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from conftest import outputs, run, stdout_of
+from pykernel_helpers import outputs, run, stdout_of
 
 
 def images(msgs: list[dict], mime: str = "image/png") -> list[str]:
@@ -66,7 +66,7 @@ def test_a_figure_as_the_result_is_shown_once(shared_kernel):
 
 
 def test_user_choice_of_backend_is_kept(tmp_path):
-    from conftest import start_kernel, stop_kernel
+    from pykernel_helpers import start_kernel, stop_kernel
     proc, kc = start_kernel(tmp_path, {"MPLBACKEND": "agg"})
     try:
         _, msgs = run(kc, "import matplotlib, matplotlib.pyplot as plt\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run, start_kernel, stop_kernel
+from pykernel_helpers import run, start_kernel, stop_kernel
 
 from jup.python.outcache import (
     OutputCache,
