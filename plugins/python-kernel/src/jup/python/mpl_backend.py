@@ -172,6 +172,9 @@ def activate(gui: str | None = "inline", shell: Any = None) -> str:
         plt.switch_backend(backend)
     except (ImportError, ValueError) as e:
         raise ValueError(f"Matplotlib backend {gui!r} cannot be used here ({e}); try 'inline' or 'agg'.")
+    if backend not in (BACKEND, "agg"):
+        plt.ion()  # a GUI backend: figures open at once and plt.show() returns (the kernel's idle
+        # hook keeps their windows alive, see jup.python.eventloops), as with IPython's %matplotlib qt
     if backend == BACKEND:
         from jup.python.shell import current
         sh = shell or current()
