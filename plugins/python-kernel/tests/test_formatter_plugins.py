@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from pykernel_helpers import outputs, run, start_kernel, stdout_of, stop_kernel
 
-from jup.core import FormatterSpec
+from jup.core import FormatterSpec, hookimpl
+from jup.core.plugins import PluginHost
 from jup.python.publisher import RecordingPublisher
 from jup.python.shell import Shell
 
@@ -34,19 +35,6 @@ def installed():
     assert res.returncode == 0, res.stderr
 
 
-class _Host:
-    """A plugin host holding only the given formatter specs (for the in-process checks)."""
-
-    def __init__(self, specs: list):
-        self.specs = specs
-
-    def collect(self, hook: str, **kw):
-        return list(self.specs) if hook == "jup_display_formatters" else []
-
-    def call(self, hook: str, **kw):
-        return []
-
-
 def test_hook_specs_reach_the_formatter_on_first_display(capsys):
     calls = []
 
@@ -57,9 +45,14 @@ def test_hook_specs_reach_the_formatter_on_first_display(capsys):
     def boom(obj):
         raise ValueError("no luck")
 
-    specs = [FormatterSpec("text/html", money, "decimal.Decimal"),
-             FormatterSpec("text/plain", boom, "fractions.Fraction")]
-    sh = Shell(RecordingPublisher(), user_ns={}, plugin_host=_Host(specs), config={"history": False})
+    class Plugin:  # registered in a real plugin host, as embedding code would
+        @hookimpl
+        def jup_display_formatters(self):
+            return [FormatterSpec("text/html", money, "decimal.Decimal"),
+                    FormatterSpec("text/plain", boom, "fractions.Fraction")]
+    host = PluginHost()
+    host.register(Plugin(), "h3p-inline-formatters")
+    sh = Shell(RecordingPublisher(), user_ns={}, plugin_host=host, config={"history": False})
     assert sh.formatter.before_first_use is not None  # nothing loaded before the first value
     sh.run_cell("import decimal, fractions\ndecimal.Decimal('1.5')")
     data = sh.publisher.of("execute_result")[-1]["data"]
