@@ -4,6 +4,7 @@ at start, so the first Tab answers in time. Real kernel processes, real sockets.
 
 from __future__ import annotations
 
+import importlib.util
 import queue
 import time
 
@@ -79,6 +80,10 @@ def test_matplotlib_gui_switching(gui_kernel):
         ok(kc, f"%gui tk\n%matplotlib {backend}")
         text = "".join(c["text"] for c in outputs(ok(kc, state), "stream"))
         assert text.strip() == "None", (backend, text)
+    if not any(importlib.util.find_spec(m) for m in ("PySide6", "PyQt6", "PyQt5", "PySide2")):
+        reply, _ = run(kc, "%gui qt")  # a toolkit that is not installed: said so, nothing changes
+        assert reply["content"]["ename"] == "UsageError"
+        assert "The qt toolkit is not available" in reply["content"]["evalue"]
     reply, _ = run(kc, "%gui beos")
     assert reply["content"]["ename"] == "UsageError"
     assert "Unknown GUI 'beos'; choose one of gtk3, gtk4, qt, tk, wx" in reply["content"]["evalue"]
