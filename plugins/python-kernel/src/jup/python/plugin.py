@@ -32,8 +32,9 @@ def jup_kernel_startup(kernel) -> None:
         sched.call_when_idle(lambda: kernel.shell.completer.warm_up(), after=after)
 
 
-#: Seconds of idleness after start before jedi is imported in the background.
-WARMUP_AFTER_IDLE = 1.0
+#: Default: no warm-up. Issue 13 wants an idle kernel cheap (jedi costs ~33 MiB resident), so
+#: jedi loads on the first completion request; names from the namespace never wait for it.
+WARMUP_AFTER_IDLE: float | None = None
 
 
 def _warmup_delay() -> float | None:
@@ -46,4 +47,4 @@ def _warmup_delay() -> float | None:
     try:
         return max(0.0, float(value)) if value else WARMUP_AFTER_IDLE
     except ValueError:
-        return WARMUP_AFTER_IDLE
+        return WARMUP_AFTER_IDLE  # an unreadable value keeps the default
