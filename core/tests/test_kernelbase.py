@@ -479,3 +479,69 @@ def test_replies_are_not_dropped_when_the_client_reads_late():
     finally:
         shell.close(0)
         kernel.close()
+
+
+def test_a_flood_of_output_reaches_a_subscriber_that_reads_late(kernel):
+    """iopub never drops at its high-water mark: 6000 displays of 2 KB (12 MB, beyond the socket
+    buffers and both 1000-message queues) all arrive, in order, though the client reads none until
+    the cell's reply is in."""
+    n = 6000
+    mid = kernel.kc.execute(f"for i in range({n}):\n    kernel.display({{'text/plain': f'{{i:06d}}' + 'x' * 2000}})")
+    reply = kernel.reply(kernel.kc.get_shell_msg, mid, timeout=30)
+    assert reply["content"]["status"] == "ok"
+    msgs = kernel.iopub_until_idle(mid, timeout=20)
+    shown = [m["content"]["data"]["text/plain"][:6] for m in msgs if m["msg_type"] == "display_data"]
+    assert shown == [f"{i:06d}" for i in range(n)]
+
+
+def test_a_cell_sent_after_an_errors_idle_runs_and_earlier_queued_cells_are_aborted(kernel):
+    """stop_on_error aborts only the executes received before the error's reply: here the erroring
+    cell waits for the next one to be queued before it fails, and after its idle it waits until the
+    cell the client sends on seeing that idle is queued: the old order (idle, then abort everything
+    queued) aborted that cell too."""
+    kernel.run(textwrap.dedent('''
+        def _wait_queued(text):  # until an execute with `text` in its code is queued (at most 5 s)
+            q = kernel._queue
+            with q._cond:
+                q._cond.wait_for(lambda: any(text in m[1]["content"].get("code", "")
+                                             for m in q._items if m[0] is not None), 5)
+        _publish = kernel.publish
+        def _held_idle(msg_type, content, parent=None, **kw):
+            _publish(msg_type, content, parent=parent, **kw)
+            code = ((parent or {}).get("content") or {}).get("code", "")
+            if msg_type == "status" and content["execution_state"] == "idle" and code.endswith("#hold"):
+                _wait_queued("ran_after")
+        kernel.publish = _held_idle
+    '''))
+    first = kernel.kc.execute("_wait_queued('ran_early'); raise ValueError('boom') #hold")
+    early = kernel.kc.execute("ran_early = True")  # received before the error reply: aborted
+    assert kernel.reply(kernel.kc.get_shell_msg, first)["content"]["status"] == "error"
+    kernel.iopub_until_idle(first)
+    # a client sends its next cell once it saw the error's idle: that cell must run
+    after = kernel.kc.execute("ran_after = True")
+    replies = {}
+    deadline = time.monotonic() + WAIT
+    while len(replies) < 2 and time.monotonic() < deadline:
+        msg = kernel.kc.get_shell_msg(timeout=WAIT)
+        replies[msg["parent_header"].get("msg_id")] = msg["content"]["status"]
+    assert (replies.get(early), replies.get(after)) == ("aborted", "ok")
+    content, msgs = kernel.run("print('ran_early' in globals(), ran_after)")
+    assert _text(msgs) == "False True\n"
+
+
+def test_sigint_while_a_cell_is_starting_interrupts_it(kernel):
+    """A SIGINT after execute_input but before the cell's code runs stops that cell (it used to be
+    ignored there, so the cell ran to its end): the signal is sent while execute_input is published."""
+    kernel.run(textwrap.dedent('''
+        import os, signal
+        _publish = kernel.publish
+        def _signal_on_input(msg_type, content, parent=None, **kw):
+            _publish(msg_type, content, parent=parent, **kw)
+            if msg_type == "execute_input" and content["code"].startswith("#sigint"):
+                os.kill(os.getpid(), signal.SIGINT)
+        kernel.publish = _signal_on_input
+    '''))
+    content, _ = kernel.run("#sigint\nstarted = True")
+    assert content["status"] == "error" and content["ename"] == "KeyboardInterrupt"
+    content, msgs = kernel.run("print('started' in globals())")
+    assert content["status"] == "ok" and _text(msgs) == "False\n"

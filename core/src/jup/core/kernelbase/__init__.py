@@ -28,7 +28,10 @@ Where each method runs
                                fresh worker serves the next request (at most 4 stuck workers).
     do_shutdown(restart)       the I/O thread, before the reply; keep it short.
     kernel_ready()             the main thread, once, when the sockets are up and before the first
-                               execute (the Python kernel calls the `jup_kernel_startup` hook here).
+                               execute. Keep it short: kernel_info and introspection are served
+                               meanwhile, executes wait. (The Python kernel starts a thread here that
+                               loads its shell and plugins, then calls the `jup_kernel_startup` hook
+                               on the main thread, at the latest just before the first cell runs.)
     idle_hook()                the main thread, every `idle_interval` (0.05 s) while no execute waits,
                                if set (not None): GUI event loops, background warm-ups. Not in-process.
 
@@ -44,6 +47,8 @@ Services (thread-safe unless noted)
     comm_manager                         register_target(name, cb(comm, msg)), open(target, data),
                                          info(); Comm.send/close/on_msg/on_close
     interrupt_main()                     raise KeyboardInterrupt in the thread running cells
+    call_on_main(fn)                     run fn() on the main thread between cells (after the
+                                         executes queued before it)
     partial_reply(content)               from an introspection method: the answer so far, sent if
                                          the deadline passes before the method returns
 
@@ -72,9 +77,15 @@ Protocol behaviour
     C, still answers, which tells "stuck" from "dead"). A kernel process runs with a 1 ms GIL switch
     interval (`switch_interval`) so control messages are served promptly while Python code computes. cancel_request {msg_id} (jup extension) ->
     cancel_reply {cancelled: bool}; the cancelled execute gets execute_reply status "aborted" (no
-    status messages). After a cell errors with stop_on_error, queued executes are replied "aborted".
+    status messages). After a cell errors with stop_on_error, the executes received before its
+    execute_reply was sent are replied "aborted" (with busy/idle each), and only then is the failed
+    cell's idle sent: a cell sent after the client saw the reply or the idle runs.
     debug_request -> debug_reply success false. shutdown_request -> shutdown_reply (also on iopub),
-    then the process exits 0; it also exits when the process named by JPY_PARENT_PID dies. SIGINT raises KeyboardInterrupt only while a cell runs.
+    then the process exits 0; it also exits when the process named by JPY_PARENT_PID dies. SIGINT raises KeyboardInterrupt only while a cell runs (one that arrives after the cell's busy,
+    before its code started, stops the cell as it starts).
+    iopub has no high-water mark (ZeroMQ's default, 1000, makes a PUB drop silently for a slow
+    subscriber): a flood of output waits in the kernel's memory until read; the output budget bounds
+    it for text.
 
 In-process mode (the terminal runs the Python kernel in its own process)
     kernel = MyKernel.in_process(context=None)   # started; sockets bound on inproc:// endpoints

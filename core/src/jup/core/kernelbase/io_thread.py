@@ -113,6 +113,11 @@ class IOThread:
                 s.setsockopt(zmq.SNDHWM, 0)  # a ROUTER drops at its high-water mark: never drop a reply
             else:  # XPUB: every new subscriber is reported, so it can be welcomed (iopub_welcome)
                 s.setsockopt(zmq.XPUB_VERBOSE, 1)
+                # a PUB drops what a slow subscriber cannot take past its high-water mark (1000
+                # messages by default), silently: a flood of output would lose messages. Unbounded,
+                # they wait in the kernel's memory instead, which the per-cell output budget bounds
+                # for text (displays are bounded by what the cell itself made).
+                s.setsockopt(zmq.SNDHWM, 0)
             self.urls[name] = bind(s, urls[name])
             self.sockets.append(s)
         self._out: deque = deque()

@@ -98,6 +98,8 @@ class _MainQueue:
         """Take out the queued execute with this msg_id (None if it is not waiting)."""
         with self._cond:
             for item in self._items:
+                if item[0] is None:  # a call_on_main function
+                    continue
                 if item[1]["header"].get("msg_id") == msg_id and item[1]["msg_type"] == "execute_request":
                     self._items.remove(item)
                     return item
@@ -106,8 +108,10 @@ class _MainQueue:
     def take_executes(self) -> list[tuple]:
         """Remove and return every queued execute_request (comm messages stay)."""
         with self._cond:
-            taken = [i for i in self._items if i[1]["msg_type"] == "execute_request"]
-            self._items = deque(i for i in self._items if i[1]["msg_type"] != "execute_request")
+            taken = [i for i in self._items if i[0] is not None and i[1]["msg_type"] == "execute_request"]
+            if taken:
+                self._items = deque(i for i in self._items
+                                    if i[0] is None or i[1]["msg_type"] != "execute_request")
             return taken
 
 
@@ -365,8 +369,20 @@ class Kernel:
             item = self._queue.get(0)
         return n
 
+    def call_on_main(self, fn: Any) -> None:
+        """Run `fn()` on the main thread between cells, after the executes queued before it."""
+        self._queue.put((None, fn))
+
     def _handle_main(self, item: tuple) -> None:
         idents, msg = item
+        if idents is None:  # call_on_main
+            try:
+                msg()
+            except KeyboardInterrupt:
+                kernel_log().warning("an interrupt arrived between cells and was ignored")
+            except Exception:
+                kernel_log().exception("a call on the main thread failed")
+            return
         kind = msg["msg_type"]
         try:
             if kind == "execute_request":
@@ -439,6 +455,11 @@ class Kernel:
                 self._interrupt_requested = False
             self._end_cell_output(msg)
         reply = self._complete_execute_reply(reply)
+        # stop_on_error aborts the executes received before this reply goes out, and only those:
+        # a client that waits for the reply (or the idle below, sent after the aborts) and then
+        # sends the next cell must see it run
+        doomed = (self._queue.take_executes()
+                  if reply["status"] == "error" and content.get("stop_on_error", True) else ())
         self._send(SHELL, "execute_reply", reply, msg, idents,
                    metadata={"started": started, "status": reply["status"], "dependencies_met": True})
         current_parent.reset(token)
@@ -446,11 +467,10 @@ class Kernel:
         self._executing = False
         if self._pending_interrupts:  # an interrupt_reply waits for this cell to end
             self.io.call_soon(lambda: self._cell_finished(seq))
+        for item in doomed:
+            self._abort(*item)
         self.publish("status", {"execution_state": "idle"}, parent=msg)
         self._main_busy = False
-        if reply["status"] == "error" and content.get("stop_on_error", True):
-            for item in self._queue.take_executes():
-                self._abort(*item)
 
     def _error_reply(self, ename: str, evalue: str, traceback: list[str]) -> dict:
         self.publish("error", {"ename": ename, "evalue": evalue, "traceback": traceback})
@@ -900,6 +920,8 @@ class Kernel:
     def _on_sigint(self, signum: int, frame: Any) -> None:
         if self._in_cell:
             raise KeyboardInterrupt
+        if self._executing:  # the cell is starting (busy, execute_input sent): stop it when it starts
+            self._interrupt_requested = True
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         self._remove_output_files()
