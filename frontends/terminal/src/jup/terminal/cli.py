@@ -1,13 +1,12 @@
 """`jup run terminal [options] [script [args]]`: parse the command line, pick batch or interactive mode.
 
 Batch runs (`-c`, `-m`, a script, or code piped on stdin) never import prompt_toolkit or traitlets,
-so they start about as fast as the kernel does.
+and on the default in-process kernel not asyncio either: they start about as fast as the kernel does.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 USAGE = "jup run terminal [options] [-c CODE | -m MODULE | script.py] [args...]"
@@ -48,6 +47,7 @@ def _python_wrapper(args: argparse.Namespace, language: str) -> str:
 
 async def _plain_input(prompt: str, password: bool) -> str:
     """Answer the kernel's input() from our stdin, without prompt_toolkit."""
+    import asyncio
     loop = asyncio.get_running_loop()
     if password:
         import getpass
@@ -64,6 +64,17 @@ async def run_batch(bridge, code: str, renderer) -> int:
         renderer.ensure_newline()
         print(str(e), file=sys.stderr)
         return 1
+    return _print_payloads(reply, renderer)
+
+
+def _batch_code(args: argparse.Namespace) -> str | None:
+    """The code of a `-c` run, or what is piped on stdin when nothing else says what to run."""
+    if args.code is None and not (args.module or args.script) and not sys.stdin.isatty():
+        return sys.stdin.read()
+    return args.code
+
+
+def _print_payloads(reply: dict, renderer) -> int:
     renderer.ensure_newline()
     for payload in reply.get("payload") or []:
         if payload.get("source") == "page":
@@ -71,14 +82,42 @@ async def run_batch(bridge, code: str, renderer) -> int:
     return 0 if reply.get("status") == "ok" else 1
 
 
+def _sync_batch(args: argparse.Namespace, batch_code: str | None) -> int | None:
+    """Run a batch on the in-process kernel without an event loop; None when that kernel is unavailable
+    (then the general path starts whatever kernel serves instead)."""
+    from jup.terminal.inprocess import start_in_process
+
+    kernel = start_in_process()
+    if kernel is None:
+        return None
+    from jup.terminal.inprocess import InProcessExecutor
+    from jup.terminal.render import Renderer, detect_image_protocol
+
+    status = 0
+    try:
+        executor = InProcessExecutor(kernel)
+        if args.module or args.script:
+            try:
+                code = _python_wrapper(args, "python")
+            except (OSError, ValueError) as e:
+                print(f"jup terminal: {e}", file=sys.stderr)
+                return 2
+            renderer = Renderer(image_protocol=detect_image_protocol())
+            status = _print_payloads(executor.run(code, renderer), renderer)
+        if batch_code is not None:
+            renderer = Renderer(image_protocol=detect_image_protocol())
+            status = _print_payloads(executor.run(batch_code, renderer), renderer)
+    finally:
+        kernel.close()
+    return status
+
+
 async def _amain(args: argparse.Namespace, overrides: list[str]) -> int:
     from jup.core.errors import JupError
     from jup.terminal.kernels import open_kernel
     from jup.terminal.render import Renderer, detect_image_protocol
 
-    batch_code = args.code
-    if batch_code is None and not (args.module or args.script) and not sys.stdin.isatty():
-        batch_code = sys.stdin.read()
+    batch_code = _batch_code(args)
     interactive = args.interactive or (batch_code is None and not (args.module or args.script))
     settings = None
     if interactive:
@@ -135,7 +174,16 @@ def main(argv: list[str] | None = None) -> int:
         args.args = [a for a in ([args.script] if args.script else []) + args.args]
         args.script = None
     try:
-        status = asyncio.run(_amain(args, overrides))
+        status = None
+        if not (args.interactive or overrides or args.kernel or args.existing is not None):
+            batch_code = _batch_code(args)
+            if batch_code is not None or args.module or args.script:
+                status = _sync_batch(args, batch_code)
+                if status is None and batch_code is not None:
+                    args.code = batch_code  # stdin is read: hand its text to the general path
+        if status is None:
+            import asyncio
+            status = asyncio.run(_amain(args, overrides))
     except KeyboardInterrupt:
         return 130
     except Exception as e:

@@ -49,6 +49,45 @@ def terminal_input(prompt: str, password: bool, abandoned: Callable[[], bool] = 
     return line.rstrip("\n")
 
 
+class InProcessKernel:
+    """A started in-process kernel without jup.core's manager and clients (and so without asyncio):
+    what a batch run needs, `kernel` and `pump`, as InProcessKernelManager offers them."""
+
+    def __init__(self, kernel: Any):
+        self.kernel = kernel
+
+    def pump(self, timeout: float = 0.0) -> bool:
+        return bool(self.kernel.pump(timeout))
+
+    def close(self) -> None:
+        if self.kernel is not None:
+            self.kernel.close()
+            self.kernel = None
+
+
+def start_in_process(name: str = "python") -> InProcessKernel | None:
+    """Start kernel `name` in this process from its kernelspec's `inprocess_factory`; None if there is
+    no such kernel, it has no factory or the factory fails (the caller then uses the general path,
+    which reports why)."""
+    import importlib
+
+    from jup.core.kernelspec import get_kernel_spec
+
+    try:
+        path = get_kernel_spec(name).inprocess_factory
+        if not path:
+            return None
+        module, _, attr = path.partition(":")
+        factory: Any = importlib.import_module(module)
+        for part in attr.split(".") if attr else []:
+            factory = getattr(factory, part)
+        if isinstance(factory, type) and hasattr(factory, "in_process"):
+            factory = factory.in_process  # a kernel class (kernelbase.Kernel style)
+        return InProcessKernel(factory())
+    except Exception:
+        return None
+
+
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
