@@ -352,3 +352,23 @@ def test_in_process_kernel_runs_cells_on_the_callers_thread():
         assert stdout_of(msgs) == "MainThread\n"
         assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "42"
     compat.uninstall()
+
+
+def test_plugins_load_in_the_background_yet_the_first_cell_and_completion_have_them(tmp_path):
+    """The shell and plugins load on a thread after start (kernel_info does not wait for them); a
+    completion of a plugin magic and the first cell, sent at once, wait for them and find them."""
+    from pykernel_helpers import start_kernel, stop_kernel
+    proc, kc = start_kernel(tmp_path)
+    try:
+        kc.complete("%tim", 4)  # sent before any cell: the loader may still be running
+        reply = kc.get_shell_msg(timeout=10)
+        assert reply["msg_type"] == "complete_reply"
+        assert "%time" in reply["content"]["matches"] or "%timeit" in reply["content"]["matches"]
+        reply, msgs = run(kc, "%time x = 6 * 7\nimport threading\n"
+                              "print([t.name for t in threading.enumerate() if t.name == 'jup-kernel-load'],"
+                              " get_ipython().kernel._started)")
+        assert reply["content"]["status"] == "ok"
+        # the loader had finished, and jup_kernel_startup had been called, before the cell ran
+        assert stdout_of(msgs).endswith("[] True\n")
+    finally:
+        stop_kernel(proc, kc)

@@ -2,8 +2,9 @@
 completion, inspection and history are answered by the shell's helpers on the kernel base's worker
 threads, so they work while a cell runs.
 
-The shell, the IPython compatibility layer and plugins are set up in `kernel_ready`, after the
-sockets are up, so `kernel_info_reply` never waits for them.
+The shell, the IPython compatibility layer and plugins load in a background thread started by
+`kernel_ready`, after the sockets are up, so neither `kernel_info_reply` nor the first cell's
+arrival waits for them; a cell (or a completion) that needs them waits for the loader.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import io
 import os
 import platform
 import sys
+import threading
 from typing import Any
 
 from jup.core.kernelbase import Kernel
+from jup.core.kernelbase.io_thread import block_signals_here
 
 __version__ = "0.1.0"
 
@@ -91,6 +94,10 @@ class PythonKernel(Kernel):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._shell = None
+        self._shell_lock = threading.Lock()
+        self._loader: threading.Thread | None = None  # loads the shell and plugins after start
+        self._load_error: Exception | None = None
+        self._started = False  # jup_kernel_startup was called
 
     # ---- set-up ---------------------------------------------------------------------------------
 
@@ -98,32 +105,77 @@ class PythonKernel(Kernel):
     def shell(self) -> Any:
         """The kernel's shell (made on first use)."""
         if self._shell is None:
-            from jup.python import compat
-            from jup.python.shell import Shell
-            compat.install()
-            shell_cls = type("ZMQInteractiveShell", (Shell,), {
-                "__doc__": "The kernel's shell; named like IPython's so libraries that look for a "
-                           "notebook kernel by class name find one."})
-            user_ns = None
-            if not self.in_process:  # out of process, the user's namespace is `__main__`, so pickle
-                import types  # finds the functions and classes cells define
-                main = types.ModuleType("__main__", "The user's namespace.")
-                sys.modules["__main__"] = main
-                user_ns = main.__dict__
-            self._shell = shell_cls(publisher=KernelPublisher(self), kernel=self, user_ns=user_ns)
+            with self._shell_lock:  # the loader thread and an introspection worker may both ask
+                if self._shell is None:
+                    self._make_shell()
         return self._shell
 
+    def _make_shell(self) -> None:
+        """Create the shell (IPython compatibility installed first)."""
+        from jup.python import compat
+        from jup.python.shell import Shell
+        compat.install()
+        shell_cls = type("ZMQInteractiveShell", (Shell,), {
+            "__doc__": "The kernel's shell; named like IPython's so libraries that look for a "
+                       "notebook kernel by class name find one."})
+        user_ns = None
+        if not self.in_process:  # out of process, the user's namespace is `__main__`, so pickle
+            import types  # finds the functions and classes cells define
+            main = types.ModuleType("__main__", "The user's namespace.")
+            sys.modules["__main__"] = main
+            user_ns = main.__dict__
+        self._shell = shell_cls(publisher=KernelPublisher(self), kernel=self, user_ns=user_ns)
+
     def kernel_ready(self) -> None:
-        if not self.in_process:
-            os.environ.setdefault("MPLBACKEND", "module://jup.python.mpl_backend")
-            builtins.input = self._input
-            import getpass
-            getpass.getpass = self._getpass
+        """Out of process, the shell and plugins (~100 ms of imports and entry points) load in a
+        background thread while the kernel already answers; the main thread waits for them only
+        when a cell is to run. `jup_kernel_startup` is then called on the main thread as soon as it
+        is free, and always before the first cell runs (not before kernel_info or completion)."""
+        if self.in_process:  # the host uses the shell right away: load here, as before
+            self._load()
+            self._ensure_started()
+            return
+        os.environ.setdefault("MPLBACKEND", "module://jup.python.mpl_backend")
+        builtins.input = self._input
+        import getpass
+        getpass.getpass = self._getpass
+        self._loader = threading.Thread(target=self._load_in_background, name="jup-kernel-load",
+                                        daemon=True)
+        self._loader.start()
+
+    def _load(self) -> None:
         shell = self.shell
         from jup.python import comm
         comm.install(self)
         try:
             shell.load_plugins()
+        except Exception as e:
+            self._load_error = e
+
+    def _load_in_background(self) -> None:
+        block_signals_here()
+        try:
+            self._load()
+        except Exception as e:  # the shell itself failed: the first cell will say so
+            self._load_error = e
+        finally:
+            self.call_on_main(self._ensure_started)
+
+    def _wait_loaded(self, timeout: float | None = None) -> None:
+        loader = self._loader
+        if loader is not None and loader.is_alive() and threading.current_thread() is not loader:
+            loader.join(timeout)
+
+    def _ensure_started(self) -> None:
+        """Main thread: wait for the loader, then call `jup_kernel_startup` (once)."""
+        if self._started:
+            return
+        self._wait_loaded()
+        self._started = True
+        shell = self.shell
+        try:
+            if self._load_error is not None:
+                raise self._load_error
             host = shell.plugin_host
             if host is not None:
                 host.call("jup_kernel_startup", kernel=self)
@@ -144,6 +196,8 @@ class PythonKernel(Kernel):
 
     def do_execute(self, code: str, silent: bool, store_history: bool = True,
                    user_expressions: dict | None = None, allow_stdin: bool = False) -> dict:
+        if not self._started:
+            self._ensure_started()
         shell = self.shell
         shell.execution_count = self.execution_count if store_history else self.execution_count + 1
         result = shell.run_cell(code, store_history=store_history, silent=silent)
@@ -170,9 +224,11 @@ class PythonKernel(Kernel):
         return out
 
     def do_complete(self, code: str, cursor_pos: int) -> dict:
+        self._wait_loaded(self.introspection_deadline)  # magics come from plugins
         return self.shell.completer.complete(code, cursor_pos)
 
     def do_inspect(self, code: str, cursor_pos: int, detail_level: int = 0) -> dict:
+        self._wait_loaded(self.introspection_deadline)
         return self.shell.inspector.inspect(code, cursor_pos, detail_level)
 
     def do_history(self, hist_access_type: str, output: bool, raw: bool, session: int | None = None,
