@@ -1,10 +1,9 @@
 """Find, load, filter and call jup plugins.
 
-Discovery (stevedore, entry-point group ``jup.plugins``) is kept apart from calling (one
-``pluggy.PluginManager("jup")``). A plugin that fails to import, implements a hook that does not
+Discovery (entry-point group ``jup.plugins``, read by jup.core.entrypoints, stevedore where that
+cannot) is kept apart from calling (one ``pluggy.PluginManager("jup")``). A plugin that fails to import, implements a hook that does not
 exist, or raises inside a hook costs one warning line naming it and its distribution; everything
-else keeps working. stevedore is imported only when plugins are first asked for, so that modules
-which merely import this one stay cheap.
+else keeps working.
 """
 
 from __future__ import annotations
@@ -192,37 +191,33 @@ class PluginHost:
 
     def discover(self) -> None:
         """Load every entry point in ``jup.plugins`` that is not blocked; record the rest."""
-        from stevedore import ExtensionManager, NamedExtensionManager
+        from jup.core.entrypoints import scan
 
-        probe = ExtensionManager.make_test_instance([], namespace=NAMESPACE)
-        entry_points = list(probe.list_entry_points())
+        entry_points = scan(NAMESPACE)
+        if entry_points is None:  # an environment the quick scan cannot read: stevedore's full one
+            from stevedore import ExtensionManager
+
+            probe = ExtensionManager.make_test_instance([], namespace=NAMESPACE)
+            entry_points = list(probe.list_entry_points())
+        first: dict[str, Any] = {}
         for ep in entry_points:
             if self._values.setdefault(ep.name, ep.value) != ep.value:
                 self.warn(f"two installed distributions name a plugin '{ep.name}' ({self._values[ep.name]} "
                           f"and {ep.value}); only one is loaded. Uninstall one of them.")
-        names = sorted({ep.name for ep in entry_points}, key=lambda n: (n != CORE_PLUGIN, n))
-        wanted = []
+            first.setdefault(ep.name, ep)
+        names = sorted(first, key=lambda n: (n != CORE_PLUGIN, n))
         for name in names:
             reason = self.why_blocked(name)
             if reason:
                 self._records[name] = PluginRecord(name, status="blocked", error=reason)
-            else:
-                wanted.append(name)
-
-        failures: dict[str, str] = {}
-
-        def on_failure(_manager: Any, ep: Any, err: BaseException) -> None:
-            failures[ep.name] = f"import failed: {type(err).__name__}: {_one_line(err)}"
-
-        manager = NamedExtensionManager(NAMESPACE, names=wanted, invoke_on_load=False, name_order=True,
-                                        on_load_failure_callback=on_failure,
-                                        on_missing_entrypoints_callback=None)
-        loaded = {ext.name: ext.plugin for ext in manager}
-        for name in wanted:
-            if name in failures:
-                self._fail(name, failures[name])
-            elif name in loaded and self.pm.get_plugin(name) is None:
-                self.register(loaded[name], name)
+                continue
+            try:
+                plugin = first[name].load()
+            except Exception as err:
+                self._fail(name, f"import failed: {type(err).__name__}: {_one_line(err)}")
+                continue
+            if self.pm.get_plugin(name) is None:
+                self.register(plugin, name)
         if CORE_PLUGIN not in self._records:  # entry point metadata missing: still serve core commands
             import importlib
 
@@ -352,9 +347,10 @@ def _get_plugin_manager(blocked: Iterable[str] | Mapping[str, str] | None, allow
     if reload:
         global _DIST_CACHE
         _DIST_CACHE = None
-        from stevedore import ExtensionManager
+        if "stevedore" in sys.modules:  # its per-process cache would hide a plugin installed since
+            from stevedore import ExtensionManager
 
-        ExtensionManager.ENTRY_POINT_CACHE.pop(NAMESPACE, None)
+            ExtensionManager.ENTRY_POINT_CACHE.pop(NAMESPACE, None)
     host = PluginHost(final_blocked, final_allowed)
     host.discover()
     _HOST = host
