@@ -127,3 +127,30 @@ def test_a_kernel_in_another_language(run_batch):
     out = run_batch("--kernel", "echo", "-c", "hello there")
     assert out.returncode == 0, out.stderr
     assert "hello there" in out.stdout
+
+
+HEAVY = ("asyncio", "prompt_toolkit", "traitlets", "stevedore", "importlib.metadata", "jedi", "pygments")
+_REPORT_HEAVY = f"import sys; print('heavy:', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+
+
+def test_c_run_stays_light(run_batch):
+    """`-c` on the in-process kernel (this process) loads no shell, event loop, config or scan machinery:
+    that is what keeps `jup run terminal -c ...` faster to start than `ipython -c ...`."""
+    # only jup's own plugins: a test fixture plugin may import what it likes
+    out = run_batch("-c", _REPORT_HEAVY, env={"JUP_ALLOW_PLUGINS": "python,magics,terminal"})
+    assert out.returncode == 0, out.stderr
+    assert "heavy: []" in out.stdout, out.stdout
+
+
+def test_c_run_with_a_config_file_still_applies_it(run_batch, private_env):
+    """The light path reads config when there is some: Plugins.blocked in the user's file is honoured."""
+    import json
+    from pathlib import Path
+
+    folder = Path(private_env["JUP_CONFIG_DIR"]) / "light-path"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "jup_config.json").write_text(json.dumps({"Plugins": {"blocked": ["magics"]}}))
+    out = run_batch("-c", "%time 1", env={"JUP_CONFIG_DIR": str(folder)})
+    assert out.returncode == 1 and "`%time` not found" in out.stderr + out.stdout  # no magics plugin
+    out = run_batch("-c", "%time 1")
+    assert out.returncode == 0, out.stderr

@@ -7,7 +7,9 @@ kept so ``jup config show`` can say where it came from. A mistake stops with a `
 naming the file, the option and what is allowed.
 
 Any module can make a Configurable known with `register_configurable`; pass `get_config()` to it
-as ``config=`` to receive the user's settings.
+as ``config=`` to receive the user's settings. A plugin that registers ``"module:Class"`` instead
+of the class keeps traitlets (~10 ms) out of starts that read no config: with no config file and no
+``--Class.option``, finding the plugin filters imports nothing from traitlets.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ import os
 import sys
 import textwrap
 from collections.abc import Iterable
-from typing import Any
-
-from traitlets import HasTraits, List, TraitError, TraitType, Unicode
-from traitlets.config import Config, Configurable
-from traitlets.config.loader import LazyConfigValue
+from typing import TYPE_CHECKING, Any
 
 from jup.core import paths
 from jup.core.errors import ConfigError
 
-__all__ = ["ConfigSources", "Plugins", "config_files", "describe_trait", "effective_config",
+if TYPE_CHECKING:
+    from traitlets import TraitType
+    from traitlets.config import Config, Configurable
+
+__all__ = ["ConfigSources", "Plugins",  # noqa: F822 (defined on first use)
+           "config_files", "describe_trait", "effective_config",
            "generate_config", "get_config", "get_config_sources", "known_configurables", "load_config", "load_config_file",
            "plugin_filters_from_files", "register_configurable"]
 
@@ -42,36 +45,79 @@ CLI_SOURCE = "command line"
 _KNOWN_MODULES: list[str] = []
 
 _REGISTRY: dict[str, type[Configurable]] = {}
+_PENDING: dict[str, str] = {}  # class name -> "module:Class", imported when config is validated
 
 
-def register_configurable(cls: type[Configurable]) -> type[Configurable]:
+def register_configurable(cls: type[Configurable] | str) -> type[Configurable] | str:
     """Make a Configurable's options known to validation, `config show` and `config generate`.
 
-    Usable as a class decorator. Plugins call it at import time for their own classes.
+    Usable as a class decorator. Plugins call it at import time for their own classes, or with
+    ``"module:Class"`` so that the class (and traitlets) is imported only when config is validated.
     """
-    _REGISTRY[cls.__name__] = cls
+    if isinstance(cls, str):
+        module, _, name = cls.partition(":")
+        if not module or not name:
+            raise ValueError(f"register_configurable({cls!r}): write 'module:ClassName'.")
+        _PENDING.setdefault(name.rsplit(".", 1)[-1], cls)
+    else:
+        _REGISTRY[cls.__name__] = cls
     return cls
 
 
 def known_configurables() -> dict[str, type[Configurable]]:
     """Every registered Configurable by class name (importing core modules that define some)."""
+    _traitlets()  # defines and registers Plugins
     for mod in _KNOWN_MODULES:
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:
             if exc.name != mod:
                 raise
+    for name, path in list(_PENDING.items()):
+        if name not in _REGISTRY:
+            module, _, attr = path.partition(":")
+            obj: Any = importlib.import_module(module)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+            _REGISTRY[obj.__name__] = obj
+        _PENDING.pop(name, None)
     return dict(sorted(_REGISTRY.items()))
 
 
-@register_configurable
-class Plugins(Configurable):
-    """Which plugins jup loads."""
+_TL: Any = None  # traitlets' names and the Plugins class, once something needs them
 
-    blocked = List(Unicode(), help="Plugin names (entry-point names, see `jup plugins list`) never "
-                   "to load. Added to --block and JUP_BLOCK_PLUGINS.").tag(config=True)
-    allowed = List(Unicode(), help="If not empty, load only these plugins (core-commands always "
-                   "loads). JUP_ALLOW_PLUGINS replaces it.").tag(config=True)
+
+def _traitlets() -> Any:
+    """traitlets' Config & co and the `Plugins` Configurable, imported and defined on first need."""
+    global _TL
+    if _TL is not None:
+        return _TL
+    from types import SimpleNamespace
+
+    from traitlets import HasTraits, List, TraitError, Unicode
+    from traitlets.config import Config, Configurable
+    from traitlets.config.loader import LazyConfigValue
+
+    class Plugins(Configurable):
+        """Which plugins jup loads."""
+
+        blocked = List(Unicode(), help="Plugin names (entry-point names, see `jup plugins list`) never "
+                       "to load. Added to --block and JUP_BLOCK_PLUGINS.").tag(config=True)
+        allowed = List(Unicode(), help="If not empty, load only these plugins (core-commands always "
+                       "loads). JUP_ALLOW_PLUGINS replaces it.").tag(config=True)
+
+    Plugins.__module__, Plugins.__qualname__ = __name__, "Plugins"
+    register_configurable(Plugins)
+    _TL = SimpleNamespace(Config=Config, LazyConfigValue=LazyConfigValue, TraitError=TraitError,
+                          probe=HasTraits(), Plugins=Plugins)
+    return _TL
+
+
+def __getattr__(name: str) -> Any:
+    """`config.Plugins` for callers, defined on first use."""
+    if name == "Plugins":
+        return _traitlets().Plugins
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConfigSources(dict):
@@ -103,8 +149,9 @@ def load_config_file(path: str) -> Config:
 
 
 def _load_json(path: str, text: str) -> Config:
+    tl = _traitlets()
     if not text.strip():
-        return Config()
+        return tl.Config()
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -117,11 +164,12 @@ def _load_json(path: str, text: str) -> Config:
         if not isinstance(options, dict):
             raise ConfigError(f"In {path}: {section!r} must be an object of options like "
                               f'{{"{section}": {{"option": value}}}}, got {_show(options)}.')
-    return Config(data)
+    return tl.Config(data)
 
 
 def _load_py(path: str, text: str) -> Config:
-    cfg = Config()
+    tl = _traitlets()
+    cfg = tl.Config()
     namespace = {"c": cfg, "get_config": lambda: cfg, "__file__": path, "__name__": "__jup_config__"}
     try:
         code = compile(text, path, "exec")
@@ -179,19 +227,17 @@ def _show(value: Any) -> str:
     return text if len(text) < 80 else text[:77] + "..."
 
 
-_PROBE = HasTraits()
-
-
 def _trait_of(cls: type[Configurable], name: str) -> TraitType | None:
     return cls.class_traits(config=True).get(name)
 
 
 def _check_value(origin: str, cls_name: str, name: str, trait: TraitType, value: Any) -> None:
+    tl = _traitlets()
     # get_value() caches its result in the lazy value, so probe a copy to keep it mergeable
-    probe = copy.deepcopy(value).get_value(trait.default()) if isinstance(value, LazyConfigValue) else value
+    probe = copy.deepcopy(value).get_value(trait.default()) if isinstance(value, tl.LazyConfigValue) else value
     try:
-        trait.validate(_PROBE, probe)
-    except TraitError:
+        trait.validate(tl.probe, probe)
+    except tl.TraitError:
         raise ConfigError(f"In {origin}: {cls_name}.{name} must be {describe_trait(trait)}, got "
                           f"{_show(probe)}. Fix the value or remove it.")
 
@@ -240,10 +286,11 @@ def split_overrides(argv: Iterable[str]) -> list[tuple[str, str, str]]:
 
 
 def _parse_overrides(items: list[tuple[str, str, str]], known: dict[str, type[Configurable]]) -> Config:
+    tl = _traitlets()
     grouped: dict[tuple[str, str], list[str]] = {}
     for cls_name, trait_name, raw in items:
         grouped.setdefault((cls_name, trait_name), []).append(raw)
-    cfg = Config()
+    cfg = tl.Config()
     for (cls_name, trait_name), raws in grouped.items():
         cls = known.get(cls_name)
         if cls is None:
@@ -272,22 +319,25 @@ def _parse_overrides(items: list[tuple[str, str, str]], known: dict[str, type[Co
 
 def _filters(layers: list[tuple[str, Config]], origin_override: list[tuple[str, str, str]] = ()
              ) -> tuple[dict[str, str], list[str] | None]:
-    merged = Config()
+    cli = [o for o in origin_override if o[0] == "Plugins"]
+    if not cli and not any("Plugins" in cfg for _origin, cfg in layers):
+        return {}, None  # nothing sets them: no need for traitlets
+    tl = _traitlets()
+    merged = tl.Config()
     where: dict[str, str] = {}
-    plugins_cls = {"Plugins": Plugins}
+    plugins_cls = {"Plugins": tl.Plugins}
     for origin, cfg in layers:
         if "Plugins" in cfg:
-            section = Config({"Plugins": copy.deepcopy(cfg["Plugins"])})
+            section = tl.Config({"Plugins": copy.deepcopy(cfg["Plugins"])})
             validate_config(section, origin, plugins_cls)
             merged.merge(section)
             for key in cfg["Plugins"]:
                 where[key] = origin
-    cli = [o for o in origin_override if o[0] == "Plugins"]
     if cli:
         merged.merge(_parse_overrides(cli, plugins_cls))
         for _c, key, _v in cli:
             where[key] = CLI_SOURCE
-    probe = Plugins(config=merged)
+    probe = tl.Plugins(config=merged)
     blocked = {n: f"blocked by Plugins.blocked ({where.get('blocked')})" for n in probe.blocked}
     allowed = list(probe.allowed) or None
     return blocked, allowed
@@ -320,6 +370,7 @@ def load_config(argv_overrides: Iterable[str] | None = None, *, config_dir: str 
     global _CURRENT
     from jup.core import plugins
 
+    tl = _traitlets()
     overrides = split_overrides(argv_overrides or [])
     layers = _read_layers(config_dir)
     cfg_blocked, allowed = _filters(layers, overrides)
@@ -330,14 +381,14 @@ def load_config(argv_overrides: Iterable[str] | None = None, *, config_dir: str 
     host = plugins.get_plugin_manager(blocked=all_blocked, allowed=allowed)
 
     known = known_configurables()
-    merged, sources, warnings = Config(), ConfigSources(), []
+    merged, sources, warnings = tl.Config(), ConfigSources(), []
     for name, defaults in host.call_each("jup_config_defaults"):
         origin = f"defaults from plugin {name}"
         try:
             if not isinstance(defaults, dict):
                 raise ConfigError(f"In {origin}: jup_config_defaults must return a dict of sections, "
                                   f"got {_show(defaults)}.")
-            layer = Config(defaults)
+            layer = tl.Config(defaults)
             warnings += validate_config(layer, origin, known)
         except ConfigError as exc:
             host.warn(f"{exc} These defaults are skipped.")
@@ -354,7 +405,7 @@ def load_config(argv_overrides: Iterable[str] | None = None, *, config_dir: str 
     for text in dict.fromkeys(warnings):
         print(f"jup: warning: {text}", file=sys.stderr, flush=True)
 
-    final = Plugins(config=merged)  # defaults from plugins may block more
+    final = tl.Plugins(config=merged)  # defaults from plugins may block more
     late = {n: f"blocked by Plugins.blocked ({sources.source('Plugins.blocked')})"
             for n in final.blocked if n not in all_blocked}
     host.apply_filters(late, env_allowed if env_allowed is not None else (list(final.allowed) or None))
@@ -379,6 +430,7 @@ def get_config_sources() -> ConfigSources:
 
 def effective_config(cfg: Config, sources: ConfigSources) -> list[tuple[str, Any, str]]:
     """("Class.trait", value, source) for every known option, then any set option nobody reads."""
+    tl = _traitlets()
     rows = []
     known = known_configurables()
     for cls_name, cls in known.items():
@@ -387,7 +439,7 @@ def effective_config(cfg: Config, sources: ConfigSources) -> list[tuple[str, Any
             value = trait.default()
             if cls_name in cfg and name in cfg[cls_name]:
                 value = cfg[cls_name][name]
-                if isinstance(value, LazyConfigValue):
+                if isinstance(value, tl.LazyConfigValue):
                     value = copy.deepcopy(value).get_value(trait.default())
             rows.append((key, value, sources.source(key)))
     for section, options in cfg.items():

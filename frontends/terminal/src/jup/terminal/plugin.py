@@ -18,10 +18,10 @@ def jup_frontends() -> list:
 
 
 def _register_options() -> None:
-    """Make `TerminalShell` known to jup's config, so its section is validated and shown by `jup config`."""
+    """Make `TerminalShell` known to jup's config, so its section is validated and shown by `jup config`;
+    by name, so that traitlets is imported only when config is read (not for every `jup` start)."""
     from jup.core.config import register_configurable
-    from jup.terminal.settings import TerminalShell
-    register_configurable(TerminalShell)
+    register_configurable("jup.terminal.settings:TerminalShell")
 
 
 _register_options()
