@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import urllib.request
 from typing import Any
 
 from jup.core import UsageError
@@ -155,6 +154,7 @@ def load(line: str, *, shell: Any) -> None:
 
 def _load_text(shell: Any, source: str) -> str:
     if re.match(r"^(https?|ftp)://", source):
+        import urllib.request  # here, not at the top: ~12 ms and ~1.5 MB at every kernel start
         try:
             with urllib.request.urlopen(source, timeout=30) as resp:
                 return resp.read().decode("utf-8", "replace")
