@@ -38,7 +38,8 @@ Where each method runs
 Services (thread-safe unless noted)
     execution_count, parent (the message of the running cell), session (jup.core Session),
     publish(msg_type, content, parent=None, metadata=None, buffers=None)   any iopub message
-    stream(name, text, parent=None)      stdout/stderr text, batched (~50 ms or 128 KiB)
+    stream(name, text, parent=None)      stdout/stderr text, batched (50 ms, up to
+                                         0.2 s while output floods, or 1 MiB)
     execute_result(data, metadata=None)  display(data, metadata=None, transient=None, update=False)
     clear_output(wait=False)             send_payload(source, **data) / payloads (reset per cell)
     raw_input(prompt="", password=False) -> str   stdin round trip (main thread). Raises

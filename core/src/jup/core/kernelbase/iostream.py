@@ -5,7 +5,9 @@ Routing: the parent message of the running cell lives in a context variable. asy
 on creation; `threading.Thread.start` is wrapped so a thread started by a cell keeps that cell as
 its parent, even after a later cell started. Writes never block user code: they append to a
 buffer, and the I/O thread flushes it after `flush_interval`, or the writer flushes when the batch
-grows past `max_batch` characters.
+grows past `max_batch` characters. While output floods (a timed flush found more than `FLOOD`
+characters) the interval doubles, up to `MAX_INTERVAL`: fewer, larger messages, which a frontend
+renders faster; the first output of a cell still comes within `flush_interval`.
 """
 
 from __future__ import annotations
@@ -155,10 +157,13 @@ class OutputBudget:
 class OutStream(io.TextIOBase):
     """A text stream whose writes become `stream` messages on iopub under the writer's cell."""
 
+    FLOOD = 32 * 1024  #: characters in one timed flush that make the next interval longer
+    MAX_INTERVAL = 0.2  #: seconds; ipykernel flushes every 0.2 s
+
     def __init__(self, name: str, send: Callable[[str, str, dict | None], None],
                  schedule: Callable[[float, Callable[[], None]], None],
                  default_parent: Callable[[], dict | None], budget: OutputBudget,
-                 flush_interval: float = 0.05, max_batch: int = 128 * 1024, fileno: int | None = None,
+                 flush_interval: float = 0.05, max_batch: int = 1 << 20, fileno: int | None = None,
                  host: Callable[[], Any] | None = None):
         super().__init__()
         self.name = name
@@ -167,6 +172,7 @@ class OutStream(io.TextIOBase):
         self._default_parent = default_parent
         self._budget = budget
         self.flush_interval = flush_interval
+        self._interval = flush_interval  # grows while output floods, back to flush_interval after
         self.max_batch = max_batch
         self._fileno = fileno
         self._host = host  # in-process: where writes of the host's own threads go (None: to the cell)
@@ -219,7 +225,7 @@ class OutStream(io.TextIOBase):
                 self._flush_locked()
             elif not self._scheduled:
                 self._scheduled = True
-                self._schedule(self.flush_interval, self._timed_flush)
+                self._schedule(self._interval, self._timed_flush)
         return n
 
     def writelines(self, lines: Any) -> None:
@@ -229,6 +235,10 @@ class OutStream(io.TextIOBase):
     def _timed_flush(self) -> None:
         with self._lock:
             self._scheduled = False
+            if self._size >= self.FLOOD:
+                self._interval = min(self._interval * 2, max(self.MAX_INTERVAL, self.flush_interval))
+            else:
+                self._interval = self.flush_interval
             self._flush_locked()
 
     def flush(self) -> None:
@@ -248,6 +258,7 @@ class OutStream(io.TextIOBase):
         """Flush, then send the budget marker and tail if this cell overflowed."""
         with self._lock:
             self._flush_locked()
+            self._interval = self.flush_interval
             msg_id = (parent.get("header") or {}).get("msg_id", "")
             rest = self._budget.finish((msg_id, self.name))
             if rest:
