@@ -545,3 +545,14 @@ def test_sigint_while_a_cell_is_starting_interrupts_it(kernel):
     assert content["status"] == "error" and content["ename"] == "KeyboardInterrupt"
     content, msgs = kernel.run("print('started' in globals())")
     assert content["status"] == "ok" and _text(msgs) == "False\n"
+
+
+def test_a_print_flood_comes_in_few_large_messages_and_loses_no_line(kernel):
+    """200k printed lines: every line arrives, in order, in a handful of stream messages (the flush
+    interval grows while output floods; 3 on a quiet machine, ipykernel sends 6), not one per 50 ms
+    (the bound leaves room for a loaded machine, where the loop takes longer)."""
+    content, msgs = kernel.run("for i in range(200_000):\n    print(i)", timeout=60)
+    assert content["status"] == "ok"
+    streams = [m for m in msgs if m["msg_type"] == "stream"]
+    assert "".join(m["content"]["text"] for m in streams) == "".join(f"{i}\n" for i in range(200_000))
+    assert 1 <= len(streams) <= 12
