@@ -133,13 +133,25 @@ HEAVY = ("asyncio", "prompt_toolkit", "traitlets", "stevedore", "importlib.metad
 _REPORT_HEAVY = f"import sys; print('heavy:', sorted(m for m in {HEAVY!r} if m in sys.modules))"
 
 
-def test_c_run_stays_light(run_batch):
+def test_c_run_stays_light(run_batch, private_env):
     """`-c` on the in-process kernel (this process) loads no shell, event loop, config or scan machinery:
     that is what keeps `jup run terminal -c ...` faster to start than `ipython -c ...`."""
     # only jup's own plugins: a test fixture plugin may import what it likes
-    out = run_batch("-c", _REPORT_HEAVY, env={"JUP_ALLOW_PLUGINS": "python,magics,terminal"})
+    only_ours = {"JUP_ALLOW_PLUGINS": "python,magics,terminal"}
+    out = run_batch("-c", _REPORT_HEAVY, env=only_ours)
     assert out.returncode == 0, out.stderr
     assert "heavy: []" in out.stdout, out.stdout
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jup = shutil.which("jup", path=str(Path(sys.executable).parent))
+    out = subprocess.run([jup, "run", "terminal", "-c", _REPORT_HEAVY], capture_output=True, text=True,
+                         env={**os.environ, **private_env, **only_ours}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "heavy: []" in out.stdout, "the jup command loads config only when there is some: " + out.stdout
 
 
 def test_c_run_with_a_config_file_still_applies_it(run_batch, private_env):

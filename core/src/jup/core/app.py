@@ -130,8 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     from jup.core.plugins import get_plugin_manager
 
     try:
-        config.load_config(opts.overrides, blocked=opts.blocked)
-        host = get_plugin_manager()
+        if opts.overrides or opts.blocked or config.config_files_present():
+            config.load_config(opts.overrides, blocked=opts.blocked)
+            host = get_plugin_manager()
+        else:  # nothing to read or check: config loads on first use (get_config), unless plugins
+            host = get_plugin_manager()  # give defaults, which may block plugins: then load it now
+            if host.pm.hook.jup_config_defaults.get_hookimpls():
+                config.load_config()
         commands = _subcommands(host)
         if opts.help or opts.command is None:
             print(_help(commands), file=sys.stdout if opts.help else sys.stderr)

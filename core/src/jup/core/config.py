@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from traitlets.config import Config, Configurable
 
 __all__ = ["ConfigSources", "Plugins",  # noqa: F822 (defined on first use)
-           "config_files", "describe_trait", "effective_config",
+           "config_files", "config_files_present", "describe_trait", "effective_config",
            "generate_config", "get_config", "get_config_sources", "known_configurables", "load_config", "load_config_file",
            "plugin_filters_from_files", "register_configurable"]
 
@@ -134,6 +134,11 @@ def config_files(config_dir: str | None = None) -> list[str]:
     """The config file paths jup reads, lowest priority first (existing or not)."""
     dirs = list(paths.jup_system_config_dirs()) + [config_dir or paths.jup_config_dir()]
     return [os.path.join(d, f) for d in dict.fromkeys(dirs) for f in CONFIG_FILES]
+
+
+def config_files_present(config_dir: str | None = None) -> bool:
+    """Whether any config file exists (a start without one need not load config up front)."""
+    return any(os.path.isfile(p) for p in config_files(config_dir))
 
 
 def load_config_file(path: str) -> Config:
