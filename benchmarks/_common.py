@@ -75,7 +75,7 @@ def table(title: str, results: list[Result], peer_name: str) -> str:
     """The side-by-side table a person reads."""
     head = ["measure", "jup", peer_name, "ratio", "target", "met"]
     rows = [[f"{r.measure} ({r.unit})", fmt(r.jup), fmt(r.peer),
-             "n/a" if r.ratio is None else f"{r.ratio:.2f}×", r.target_text(),
+             "n/a" if r.ratio is None else f"{r.ratio:.3g}×", r.target_text(),
              {True: "yes", False: "NO", None: "-"}[r.met]] for r in results]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
