@@ -6,7 +6,9 @@ Start-up is wall time of a fresh process (median of --runs). First prompt is mea
 (pexpect) until "In [1]:" is on screen. Keystroke latency: a 200-line cell is pasted (bracketed
 paste), then single keys are typed at its end; each latency is the time from writing the key to
 reading the echo of that key back from the terminal. Targets (issue 4): start and `-c pass`
-<= 0.4x IPython; keystroke-to-screen < 16 ms.
+<= 0.4x IPython; keystroke-to-screen < 16 ms. `benchmarks/run.py terminal` calls `run()`, which also
+measures the floor: a bare `python -c pass` and a process that only imports prompt_toolkit's
+PromptSession (what any prompt_toolkit shell pays before its first prompt).
 """
 
 from __future__ import annotations
@@ -26,10 +28,16 @@ ENV_BASE = {"TERM": "xterm-256color", "PAGER": "cat"}
 PROMPT1 = r"In \[(?:\x1b\[[0-9;]*m)*1(?:\x1b\[[0-9;]*m)*\]:"  # colour codes may split the prompt
 
 
+PEER = "ipython"
+
+
 def _env(tmp: str) -> dict[str, str]:
     env = {**os.environ, **ENV_BASE, "IPYTHONDIR": os.path.join(tmp, "ipython"),
            "JUP_DATA_DIR": os.path.join(tmp, "jup")}
     env.pop("NO_COLOR", None)
+    # as on a user's machine, bytecode caches are used and written: with this set, every module
+    # edited since its last compile (our working tree, not ipython's site-packages) compiles anew
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -104,6 +112,41 @@ def keystroke_latency(argv: list[str], env: dict, keys: int) -> tuple[float, flo
     child.close(force=True)
     lat.sort()
     return statistics.median(lat), lat[int(len(lat) * 0.95) - 1]
+
+
+def _alternating(measure, argvs: list[list[str]], env: dict, runs: int) -> list[float]:
+    """Median of `measure` for each argv, one run of each in turn, so load on the (shared) machine
+    hits all of them alike; one unmeasured warm-up each (disk cache, bytecode written)."""
+    for argv in argvs:
+        measure(argv, env, 1)
+    times: list[list[float]] = [[] for _ in argvs]
+    for _ in range(runs):
+        for argv, out in zip(argvs, times, strict=True):
+            out.append(measure(argv, env, 1))
+    return [statistics.median(t) for t in times]
+
+
+def run(quick: bool = False) -> list:
+    """The measures for benchmarks/run.py: jup's terminal beside IPython's, with the floor."""
+    from _common import Result
+
+    runs, keys = (3, 20) if quick else (9, 60)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _env(tmp)
+        floor_pt_argv = [PY, "-c", "import asyncio; from prompt_toolkit import PromptSession"]
+        jc, ic, floor_py, floor_pt = _alternating(time_c_pass, [
+            ours("-c", "pass", kernel=None), ipython("-c", "pass"), [PY, "-c", "pass"], floor_pt_argv], env, runs)
+        jp, ip = _alternating(time_first_prompt, [ours(kernel=None), ipython()], env, runs)
+        jm, jp95 = keystroke_latency(ours(kernel=None), env, keys)
+        im, ip95 = keystroke_latency(ipython(), env, keys)
+    floor = f"python -c pass {floor_py * 1000:.0f} ms; + importing prompt_toolkit {floor_pt * 1000:.0f} ms"
+    return [
+        Result("-c pass", "ms", jc * 1000, ic * 1000, target=0.4, floor=floor),
+        Result("start to first prompt", "ms", jp * 1000, ip * 1000, target=0.4, floor=floor,
+               note=f"a prompt_toolkit shell cannot beat {floor_pt / ip:.2f}x here"),
+        Result("keystroke median, 200-line cell", "ms", jm, im, absolute=16),
+        Result("keystroke p95, 200-line cell", "ms", jp95, ip95, absolute=16),
+    ]
 
 
 def main() -> int:
