@@ -46,7 +46,6 @@ def _branding() -> Any:
 
 def make_lexer(language_info: dict) -> Any:
     """A prompt_toolkit lexer from the kernel's pygments lexer name, or None if pygments lacks it."""
-    from prompt_toolkit.lexers import PygmentsLexer
     from pygments.lexers import find_lexer_class_by_name
     from pygments.util import ClassNotFound
     name = language_info.get("pygments_lexer") or language_info.get("name") or ""
@@ -55,7 +54,8 @@ def make_lexer(language_info: dict) -> Any:
         cls = find_lexer_class_by_name(name)
     except ClassNotFound:
         return None
-    return PygmentsLexer(cls, sync_from_start=False)  # re-lex near the cursor, not the whole cell
+    from jup.terminal.lexer import IncrementalPygmentsLexer
+    return IncrementalPygmentsLexer(cls)  # re-lexes from the edited line, not the whole cell
 
 
 class LazyLexer:
