@@ -292,3 +292,35 @@ def test_ctrl_c_at_an_input_prompt_ends_the_cell(screen):
     s.wait_prompt()
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_jup_command_options_reach_the_shell_without_a_config_file(private_env, tmp_path):
+    """`jup run terminal --TerminalShell.X=...` (taken by the jup command itself) still sets the shell,
+    though with no config file the shell otherwise starts on plain defaults, without traitlets."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from tmuxterm import Screen
+
+    jup = shutil.which("jup", path=str(Path(sys.executable).parent))
+    s = Screen([jup, "run", "terminal", "--TerminalShell.prompt_in=jup[{n}]> "],
+               env={**private_env, "JUP_CONFIG_DIR": str(tmp_path / "none")})
+    try:
+        s.wait_for(r"jup\[1\]> ", timeout=60)
+        s.line("import sys; print('traitlets' in sys.modules)")
+        s.wait_for(r"^True$")  # configured: the options class is in use
+        s.line("exit")
+        assert s.wait_exit() == 0
+    finally:
+        s.close()
+    plain = Screen([jup, "run", "terminal"], env={**private_env, "JUP_CONFIG_DIR": str(tmp_path / "none"),
+                                                   "JUP_ALLOW_PLUGINS": "python,magics,terminal"})
+    try:
+        plain.wait_for(r"In \[1\]: ", timeout=60)
+        plain.line("import sys; print('traitlets' in sys.modules)")
+        plain.wait_for(r"^False$")  # nothing configured: defaults without traitlets
+        plain.line("exit")
+        assert plain.wait_exit() == 0
+    finally:
+        plain.close()

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from traitlets.config import Config, Configurable
 
 __all__ = ["ConfigSources", "Plugins",  # noqa: F822 (defined on first use)
-           "config_files", "config_files_present", "describe_trait", "effective_config",
+           "config_files", "config_files_present", "current_config", "describe_trait", "effective_config",
            "generate_config", "get_config", "get_config_sources", "known_configurables", "load_config", "load_config_file",
            "plugin_filters_from_files", "register_configurable"]
 
@@ -416,6 +416,11 @@ def load_config(argv_overrides: Iterable[str] | None = None, *, config_dir: str 
     host.apply_filters(late, env_allowed if env_allowed is not None else (list(final.allowed) or None))
     _CURRENT = (merged, sources)
     return merged, sources
+
+
+def current_config() -> Config | None:
+    """The config loaded so far in this process, or None if nothing has loaded it yet."""
+    return None if _CURRENT is None else _CURRENT[0]
 
 
 def get_config() -> Config:

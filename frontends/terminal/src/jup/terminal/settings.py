@@ -8,32 +8,81 @@ Imported only for the interactive shell, so `-c` runs stay light.
 from __future__ import annotations
 
 import os
-
-from traitlets import Bool, CaselessStrEnum, Integer, Unicode
-from traitlets.config import Config, Configurable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from jup.core.errors import ConfigError
 
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
-class TerminalShell(Configurable):
-    """Options of `jup run terminal`."""
+# name: (kind, default, help[, choices]); the traitlets class below is made from this table, and a
+# start with nothing to configure gets these defaults without importing traitlets (~15 ms)
+OPTIONS: dict[str, tuple] = {
+    "editing_mode": ("enum", "emacs", "Key bindings: emacs (default) or vi.", ["emacs", "vi"]),
+    "confirm_exit": ("bool", True, "Ask before Ctrl-D exits the shell."),
+    "autosuggest": ("bool", True, "Grey suggestions from history, accepted with the right arrow."),
+    "highlighting_style": ("str", "default", "A pygments style name for code and prompts "
+                           "(see `pygmentize -L styles`)."),
+    "highlight": ("bool", True, "Syntax-highlight the input with the kernel's pygments lexer."),
+    "prompt_in": ("str", "In [{n}]: ", "Input prompt; {n} is the execution count."),
+    "prompt_cont": ("str", "...: ", "Continuation prompt, right-aligned under the input prompt."),
+    "prompt_out": ("str", "Out[{n}]: ", "Result prompt; {n} is the execution count."),
+    "color_prompt_in": ("str", "ansigreen", "Colour of the input prompt (prompt_toolkit style)."),
+    "color_prompt_out": ("str", "ansired", "Colour of the result prompt (prompt_toolkit style)."),
+    "history_length": ("int", 1000, "How many of the kernel's past inputs to load on start."),
+    "image_protocol": ("enum", "auto", "How to show images: detect, a protocol, or save to a file.",
+                       ["auto", "kitty", "iterm2", "file"]),
+    "banner": ("bool", True, "Show the banner naming the kernel on start."),
+}
 
-    editing_mode = CaselessStrEnum(["emacs", "vi"], default_value="emacs",
-                                   help="Key bindings: emacs (default) or vi.").tag(config=True)
-    confirm_exit = Bool(True, help="Ask before Ctrl-D exits the shell.").tag(config=True)
-    autosuggest = Bool(True, help="Grey suggestions from history, accepted with the right arrow.").tag(config=True)
-    highlighting_style = Unicode("default", help="A pygments style name for code and prompts "
-                                 "(see `pygmentize -L styles`).").tag(config=True)
-    highlight = Bool(True, help="Syntax-highlight the input with the kernel's pygments lexer.").tag(config=True)
-    prompt_in = Unicode("In [{n}]: ", help="Input prompt; {n} is the execution count.").tag(config=True)
-    prompt_cont = Unicode("...: ", help="Continuation prompt, right-aligned under the input prompt.").tag(config=True)
-    prompt_out = Unicode("Out[{n}]: ", help="Result prompt; {n} is the execution count.").tag(config=True)
-    color_prompt_in = Unicode("ansigreen", help="Colour of the input prompt (prompt_toolkit style).").tag(config=True)
-    color_prompt_out = Unicode("ansired", help="Colour of the result prompt (prompt_toolkit style).").tag(config=True)
-    history_length = Integer(1000, help="How many of the kernel's past inputs to load on start.").tag(config=True)
-    image_protocol = CaselessStrEnum(["auto", "kitty", "iterm2", "file"], default_value="auto",
-                                     help="How to show images: detect, a protocol, or save to a file.").tag(config=True)
-    banner = Bool(True, help="Show the banner naming the kernel on start.").tag(config=True)
+
+def _make_class() -> type:
+    """The `TerminalShell` Configurable, with one trait per entry of OPTIONS."""
+    from traitlets import Bool, CaselessStrEnum, Integer, Unicode
+    from traitlets.config import Configurable
+
+    kinds = {"bool": Bool, "str": Unicode, "int": Integer}
+    traits: dict[str, Any] = {"__doc__": "Options of `jup run terminal`.", "__module__": __name__}
+    for name, (kind, default, help_text, *choices) in OPTIONS.items():
+        if kind == "enum":
+            trait = CaselessStrEnum(choices[0], default_value=default, help=help_text)
+        else:
+            trait = kinds[kind](default, help=help_text)
+        traits[name] = trait.tag(config=True)
+    return type("TerminalShell", (Configurable,), traits)
+
+
+_CLASS: type | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """`TerminalShell`, made on first use (so importing this module costs no traitlets)."""
+    global _CLASS
+    if name == "TerminalShell":
+        if _CLASS is None:
+            _CLASS = _make_class()
+        return _CLASS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def defaults() -> SimpleNamespace:
+    """The settings when nothing configures them: every option at its default."""
+    return SimpleNamespace(**{name: spec[1] for name, spec in OPTIONS.items()})
+
+
+def _nothing_configured() -> bool:
+    """No config file, no TerminalShell option given to `jup` itself, and no plugin that gives config
+    defaults (which might set ours)."""
+    try:
+        from jup.core.config import config_files_present, current_config
+        from jup.core.plugins import get_plugin_manager
+    except ImportError:
+        return False
+    loaded = current_config()
+    if config_files_present() or (loaded is not None and "TerminalShell" in loaded):
+        return False
+    return not get_plugin_manager().pm.hook.jup_config_defaults.get_hookimpls()
 
 
 def _file_config() -> Config:
@@ -43,8 +92,10 @@ def _file_config() -> Config:
     except ImportError:
         get_config = register_configurable = None
     if get_config is not None:
-        register_configurable(TerminalShell)
+        register_configurable(__getattr__("TerminalShell"))
+        from traitlets.config import Config
         return Config(get_config())
+    from traitlets.config import Config
     from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
     from jup.core.paths import jup_config_dir
@@ -68,8 +119,12 @@ def _literal(text: str) -> object:
         return text
 
 
-def load_settings(overrides: list[str] | None = None) -> TerminalShell:
-    """Settings from config files, then `--TerminalShell.name=value` overrides."""
+def load_settings(overrides: list[str] | None = None) -> Any:
+    """Settings from config files, then `--TerminalShell.name=value` overrides (a TerminalShell, or
+    plain defaults when nothing configures the shell)."""
+    if not overrides and _nothing_configured():
+        return defaults()
+    TerminalShell = __getattr__("TerminalShell")  # noqa: N806 (the class)
     cfg = _file_config()
     for item in overrides or []:
         key, _, value = item.lstrip("-").partition("=")
@@ -89,6 +144,7 @@ def load_settings(overrides: list[str] | None = None) -> TerminalShell:
 
 def help_config() -> str:
     """The options, their defaults and help, for `--help-config`."""
+    TerminalShell = __getattr__("TerminalShell")  # noqa: N806 (the class)
     lines = []
     for name, trait in sorted(TerminalShell.class_traits(config=True).items()):
         lines.append(f"--TerminalShell.{name}={trait.default_value!r}\n    {trait.help}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
@@ -25,7 +25,9 @@ from jup.terminal.bridge import KernelBridge
 from jup.terminal.completion import KernelCompleter, calltip_from_inspect, kernel_history
 from jup.terminal.keys import build_key_bindings
 from jup.terminal.render import Renderer, color_wanted, detect_image_protocol, strip_ansi
-from jup.terminal.settings import TerminalShell
+
+if TYPE_CHECKING:
+    from jup.terminal.settings import TerminalShell
 
 EXIT_WORDS = {"exit", "quit", "exit()", "quit()"}
 _LEXER_ALIASES = {"ipython3": "python3", "ipython2": "python2", "ipython": "python"}
