@@ -83,8 +83,18 @@ class LazyLexer:
         asyncio.get_running_loop().run_in_executor(None, make_lexer, self.language_info).add_done_callback(done)
 
 
+_STYLES: dict[tuple[str, str], Any] = {}  # made once: the start checks the name, the session uses it
+
+
 def make_style(settings: TerminalShell) -> Any:
     """The pygments style named in config, plus the prompt colours."""
+    key = (settings.highlighting_style, settings.color_prompt_in)
+    if key not in _STYLES:
+        _STYLES[key] = _make_style(settings)
+    return _STYLES[key]
+
+
+def _make_style(settings: TerminalShell) -> Any:
     from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
     from pygments.styles import get_all_styles, get_style_by_name
     from pygments.util import ClassNotFound
