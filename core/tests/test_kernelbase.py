@@ -556,3 +556,48 @@ def test_a_print_flood_comes_in_few_large_messages_and_loses_no_line(kernel):
     streams = [m for m in msgs if m["msg_type"] == "stream"]
     assert "".join(m["content"]["text"] for m in streams) == "".join(f"{i}\n" for i in range(200_000))
     assert 1 <= len(streams) <= 12
+
+
+def test_the_first_subscriber_gets_what_iopub_published_before_it_came(tmp_path):
+    """A client's iopub socket often connects after its shell socket (ZeroMQ reconnects every
+    100 ms): the first cell's status and output, published before any subscriber, are kept and
+    arrive after the iopub_welcome instead of being lost."""
+    info = ConnectionInfo.allocate()
+    path = str(info.write(tmp_path / "kernel-late.json"))
+    proc = subprocess.Popen([sys.executable, "-c", EXEC_KERNEL, "-f", path], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")})
+    session = Session(key=info.key, signature_scheme=info.signature_scheme)
+    ctx = zmq.Context()
+    shell = ctx.socket(zmq.DEALER)
+    sub = ctx.socket(zmq.SUB)
+    try:
+        shell.connect(f"tcp://{info.ip}:{info.shell_port}")
+        sent = session.send(shell, "execute_request", {"code": "print('early')", "silent": False})
+        assert shell.poll(WAIT * 1000), "no execute_reply"
+        _, reply = session.recv(shell)
+        assert reply["content"]["status"] == "ok"
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        sub.connect(f"tcp://{info.ip}:{info.iopub_port}")  # only now, after the cell ended
+        got, deadline = [], time.monotonic() + WAIT
+        while time.monotonic() < deadline and sub.poll(int(WAIT * 1000)):
+            _, msg = session.recv(sub)
+            got.append((msg["msg_type"], msg["parent_header"].get("msg_id"), msg["content"]))
+            if msg["msg_type"] == "status" and got[-1][1] == sent["msg_id"] and \
+                    msg["content"]["execution_state"] == "idle":
+                break
+        assert got[0][0] == "iopub_welcome"
+        mine = [(t, c) for t, m, c in got if m == sent["msg_id"]]
+        assert mine[0] == ("status", {"execution_state": "busy"})
+        assert ("stream", {"name": "stdout", "text": "early\n"}) in mine
+        assert mine[-1] == ("status", {"execution_state": "idle"})
+    finally:
+        session.send(shell, "shutdown_request", {"restart": False})  # on shell: the kernel accepts it
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        shell.close(0)
+        sub.close(0)
+        ctx.term()

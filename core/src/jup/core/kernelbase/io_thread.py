@@ -48,6 +48,11 @@ CHANNEL_NAMES = ("shell", "control", "stdin", "iopub")
 _SOCKET_TYPES = (zmq.ROUTER, zmq.ROUTER, zmq.ROUTER, zmq.XPUB)
 _ZERO_COPY_BYTES = 1 << 16  # frames above this are handed to zmq without a copy
 _RECV_BATCH = 64  # messages read from one socket before looking at the others again
+# iopub messages published before the first subscriber arrived are kept for it, at most this many
+# and this long after start: a client's SUB socket often connects tens of ms after its shell socket
+# (ZeroMQ's reconnect interval), and the status and output of a first cell sent at once were lost
+IOPUB_HOLD_MESSAGES = 1000
+IOPUB_HOLD_SECONDS = 2.0
 
 # pyzmq's send_multipart/recv_multipart add a Python layer per frame (flag enums, options); the
 # I/O thread moves ~30 frames per execute, so it calls the compiled socket methods with int flags
@@ -121,6 +126,8 @@ class IOThread:
             self.urls[name] = bind(s, urls[name])
             self.sockets.append(s)
         self._out: deque = deque()
+        self._held: list | None = []  # iopub frames waiting for the first subscriber (None: live)
+        self._hold_until = time.monotonic() + IOPUB_HOLD_SECONDS
         self._timers: list = []
         self._timer_seq = 0
         self._timer_lock = threading.Lock()
@@ -162,6 +169,12 @@ class IOThread:
             self.thread.join(timeout)
         elif not self.thread.is_alive():
             self._close_sockets()
+
+    def first_subscriber(self, welcome: list) -> None:
+        """On the I/O thread, at a subscription: send `welcome`, then what iopub held back for the
+        first subscriber, before anything queued since."""
+        held, self._held = self._held or [], None
+        self._out.extendleft(reversed([(IOPUB, welcome)] + [(IOPUB, f) for f in held]))
 
     def _wake(self) -> None:
         if threading.get_ident() == self.ident or self._wake_pending:
@@ -245,6 +258,16 @@ class IOThread:
                     kernel_log().exception("a kernel callback failed")
                 continue
             channel, frames = item
+            if channel == IOPUB and self._held is not None:  # no subscriber yet
+                if len(self._held) < IOPUB_HOLD_MESSAGES and time.monotonic() < self._hold_until:
+                    self._held.append(frames)
+                    continue
+                held, self._held = self._held, None  # too many or too late: stop holding
+                for f in held:
+                    try:
+                        send_frames(socks[IOPUB], f)
+                    except zmq.ZMQError:
+                        pass
             try:
                 send_frames(socks[channel], frames)
             except zmq.Again:

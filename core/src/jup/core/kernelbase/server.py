@@ -587,8 +587,9 @@ class Kernel:
         if channel == IOPUB:  # a subscription: welcome the subscriber, so it knows iopub is live
             event = frames[0].bytes if frames else b""
             if event[:1] == b"\x01":
-                self._send(IOPUB, "iopub_welcome", {"subscription": event[1:].decode("utf-8", "replace")},
-                           {})
+                welcome = self.session.frames("iopub_welcome",
+                                              {"subscription": event[1:].decode("utf-8", "replace")}, {})
+                self.io.first_subscriber(welcome)
             return
         try:
             idents, msg = self.session.deserialize(frames)
