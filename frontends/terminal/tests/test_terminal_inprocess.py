@@ -54,3 +54,31 @@ async def test_restart_in_process_gives_a_fresh_namespace(bridge):
     await bridge.restart(timeout=10)
     reply = await bridge.execute("kept", r)
     assert reply["status"] == "error" and "NameError" in out.getvalue()
+
+
+def test_a_cell_ends_when_its_reply_is_in_not_a_pump_slice_later():
+    """The helper thread wakes the main thread's pump when the cell is done (call_on_main): with a
+    pump slice of 30 s, ten cells still take well under one slice."""
+    import time
+
+    from jup.terminal.inprocess import InProcessExecutor, start_in_process
+
+    kernel = start_in_process()
+    assert kernel is not None, "the Python kernel plugin offers an in-process kernel"
+    try:
+        executor = InProcessExecutor(kernel, pump_slice=30.0)
+        shown: list[dict] = []
+        started = time.monotonic()
+        for i in range(10):
+            reply = executor.run(f"print({i})", shown.append)
+            assert reply["status"] == "ok"
+        assert time.monotonic() - started < 20.0
+        assert [m["content"]["text"] for m in shown if m["msg_type"] == "stream"] == [f"{i}\n" for i in range(10)]
+    finally:
+        kernel.close()
+
+
+def test_start_in_process_says_none_for_a_kernel_that_cannot():
+    from jup.terminal.inprocess import start_in_process
+
+    assert start_in_process("no-such-kernel") is None  # the caller then takes the general path

@@ -162,6 +162,9 @@ class InProcessExecutor:
             for s in socks:
                 s.close(linger=0)
             done.set()
+            wake = getattr(kernel, "call_on_main", None)  # end the main thread's wait in pump() now,
+            if wake is not None:  # not a pump slice later (20 ms on every cell)
+                wake(lambda: None)
 
     def _handshake(self, session: Session, shell: zmq.Socket, iopub: zmq.Socket) -> None:
         """Ask kernel_info until its status shows on our iopub socket: then no output can be missed."""
