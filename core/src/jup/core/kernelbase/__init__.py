@@ -66,7 +66,9 @@ Output
 
 Protocol behaviour
     iopub is an XPUB socket: each new subscriber gets an `iopub_welcome` {subscription} message, so
-    a client knows its iopub connection is live. The I/O thread answers kernel_info (content has
+    a client knows its iopub connection is live. What iopub published before the first subscriber
+    came (status "starting", a first cell sent at once) is kept, up to 1000 messages and 2 s after
+    start, and sent to that subscriber right after its welcome. The I/O thread answers kernel_info (content has
     `jup.rejected_messages`: bad messages dropped so far, and `jup.pid`) and comm_info; execute_request and comm_* are run in arrival order on the main thread;
     status busy/idle surround every execute and comm message; requests answered while a cell runs
     get no status messages, so the kernel never looks idle while it is busy.
