@@ -66,7 +66,7 @@ def register_configurable(cls: type[Configurable] | str) -> type[Configurable] |
 
 def known_configurables() -> dict[str, type[Configurable]]:
     """Every registered Configurable by class name (importing core modules that define some)."""
-    _traitlets()  # defines and registers Plugins
+    _REGISTRY.setdefault("Plugins", _traitlets().Plugins)  # jup's own, defined on first need
     for mod in _KNOWN_MODULES:
         try:
             importlib.import_module(mod)
