@@ -47,11 +47,14 @@ def test_sections_comments_and_first_distribution_wins(tmp_path):
     assert [(ep.name, ep.value) for ep in found] == [("one", "demo.one:Plugin.inner [extra]"), ("two", "demo.two")]
 
 
-def test_a_zip_on_the_path_defers_to_importlib_metadata(tmp_path):
+def test_a_zip_or_an_egg_on_the_path_defers_to_importlib_metadata(tmp_path):
     archive = tmp_path / "eggs.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("x.py", "")
     assert scan(NAMESPACE, [str(archive)]) is None
+    egg = tmp_path / "old-1.0-py3.11.egg"
+    (egg / "EGG-INFO").mkdir(parents=True)
+    assert scan(NAMESPACE, [str(egg)]) is None
 
 
 def test_load_follows_the_attribute_path_and_ignores_extras():
@@ -76,3 +79,14 @@ def test_a_plugin_installed_then_removed_shows_on_the_next_start(tmp_path):
     shutil.rmtree(meta)  # uninstalled: gone at once, no cache to go stale
     run = jup("scanhello")
     assert run.returncode == 2 and "no command 'scanhello'" in run.stderr
+
+
+def test_with_a_zip_on_the_path_discovery_still_finds_the_plugins(tmp_path):
+    archive = tmp_path / "extra.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("extra_mod.py", "")
+    code = ("import sys; from jup.core.plugins import get_plugin_manager; h = get_plugin_manager(); "
+            "print(h.record('core-commands').status, 'stevedore' in sys.modules)")
+    env = clean_env(tmp_path / "cfg", PYTHONPATH=str(archive))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["loaded", "True"], out.stderr  # found through stevedore's full scan

@@ -4,8 +4,8 @@
 Here each `sys.path` directory is listed once and only the ``entry_points.txt`` of its
 ``*.dist-info``/``*.egg-info`` folders is read (~1 ms for a hundred distributions). Nothing is
 cached between processes, so installing or removing a plugin shows on the next start. When the
-environment holds something this scan does not understand (a zip file on `sys.path`, an import hook
-that provides distributions) it returns None and the caller uses stevedore instead.
+environment holds something this scan does not understand (a zip file or an egg on `sys.path`, an
+import hook that provides distributions) it returns None and the caller uses stevedore instead.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ def scan(group: str, path: list[str] | None = None) -> list[EntryPoint] | None:
     found: list[EntryPoint] = []
     for entry in sys.path if path is None else path:
         folder = entry or "."
+        if folder.endswith(".egg"):  # an old-style egg keeps its metadata in EGG-INFO: not read here
+            return None
         try:
             with os.scandir(folder) as it:
                 names = sorted(e.name for e in it if e.name.endswith(_METADATA_DIRS))
