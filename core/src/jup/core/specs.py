@@ -3,8 +3,9 @@ or subcommand is. Hooks return lists of these rather than mutating shared state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

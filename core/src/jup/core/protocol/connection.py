@@ -46,11 +46,11 @@ class ConnectionInfo:
 
     @classmethod
     def allocate(cls, ip: str = "127.0.0.1", transport: str = "tcp", kernel_name: str = "",
-                 ipc_base: str | None = None) -> "ConnectionInfo":
+                 ipc_base: str | None = None) -> ConnectionInfo:
         """New connection info with free ports (tcp) or fresh ipc endpoints, and a random key."""
         info = cls(ip=ip, transport=transport, kernel_name=kernel_name)
         if transport == "tcp":
-            for ch, port in zip(CHANNELS, _free_ports(5, ip)):
+            for ch, port in zip(CHANNELS, _free_ports(5, ip), strict=True):
                 setattr(info, f"{ch}_port", port)
         else:
             info.ip = ipc_base or os.path.join(runtime_dir(), f"kernel-ipc-{secrets.token_hex(4)}")
@@ -69,7 +69,7 @@ class ConnectionInfo:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "connection info") -> "ConnectionInfo":
+    def from_dict(cls, d: dict, source: str = "connection info") -> ConnectionInfo:
         """Read a dict as found in a connection file; unknown keys are ignored."""
         known = {f for f in cls.__dataclass_fields__}
         try:
@@ -91,7 +91,7 @@ class ConnectionInfo:
         return path
 
     @classmethod
-    def read(cls, path: str | os.PathLike) -> "ConnectionInfo":
+    def read(cls, path: str | os.PathLike) -> ConnectionInfo:
         """Load a connection file, with an error that names it when it cannot be used."""
         try:
             with open(path) as f:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 PROTOCOL_VERSION = "5.4"
@@ -39,7 +39,7 @@ def new_id() -> str:
 
 def now_iso() -> str:
     """The current time as the ISO 8601 string the protocol wants in headers."""
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def make_header(msg_type: str, session: str, username: str = "jup", subshell_id: str | None = None) -> dict:
