@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -90,8 +91,12 @@ def test_core_installs_alone_into_a_scratch_environment(tmp_path):
     site = next((scratch / "lib").glob("python3*/site-packages"))
     deps_dir = next(p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir())
     (site / "borrowed-deps.pth").write_text(str(deps_dir) + "\n")
+    # pip builds in the source tree: build from a copy so no build/ is left in the checkout.
+    src = tmp_path / "core"
+    shutil.copytree(ROOT / "core", src, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__", "tests"))
     res = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                          "--no-index", "--target", str(site), str(ROOT / "core")],
+                          "--no-index", "--target", str(site), str(src)],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     check = ("import json, jup.core, jup.core.protocol, importlib.metadata as md;"
