@@ -601,3 +601,57 @@ def test_the_first_subscriber_gets_what_iopub_published_before_it_came(tmp_path)
         shell.close(0)
         sub.close(0)
         ctx.term()
+
+
+def test_the_io_thread_wakes_for_every_send_even_after_bursts_from_other_threads():
+    """Sends from other threads wake the I/O thread through a pipe and a flag; a flag left set
+    with the pipe empty (a wake-up racing with the I/O thread emptying the pipe) made every later
+    message wait for the poll timeout (up to 1 s in a kernel: slow replies after some minutes of
+    use). After each of 1500 small bursts from two threads, a probe still arrives at once (the poll
+    timeout here is 30 s; the old order failed within a few hundred bursts)."""
+    import threading
+
+    from jup.core.kernelbase.io_thread import SHELL, IOThread
+
+    ctx = zmq.Context()
+    name = f"inproc://wake-{os.getpid()}"
+    idents: list = []
+    seen = threading.Event()
+
+    def handler(channel, frames):
+        idents.append(frames[0].bytes)
+        seen.set()
+
+    io = IOThread(ctx, {c: f"{name}-{c}" for c in ("shell", "control", "stdin", "iopub")}, handler,
+                  housekeeping=None, housekeeping_interval=30.0)
+    io.start()
+    client = ctx.socket(zmq.DEALER)
+    try:
+        client.connect(f"{name}-shell")
+        client.send(b"hello")
+        assert seen.wait(5)
+        ident = idents[0]
+
+        def burst(n):
+            for _ in range(n):
+                io.send(SHELL, [ident, b"burst"])
+
+        slowest = 0.0
+        for _ in range(1500):
+            helper = threading.Thread(target=burst, args=(3,))
+            helper.start()
+            burst(3)
+            helper.join(5)
+            for _ in range(6):  # every burst message arrives
+                assert client.poll(5000)
+                client.recv()
+            t0 = time.monotonic()
+            io.send(SHELL, [ident, b"probe"])
+            assert client.poll(5000), "a message waited for the I/O thread's poll timeout"
+            assert client.recv() == b"probe"
+            slowest = max(slowest, time.monotonic() - t0)
+        assert slowest < 1.0
+    finally:
+        client.close(0)
+        io.stop()
+        ctx.term()

@@ -184,6 +184,9 @@ class IOThread:
             os.write(self._wake_w, b"x")
         except (BlockingIOError, OSError):
             pass  # the pipe is full or closed: the thread is awake or gone anyway
+        except BaseException:  # e.g. KeyboardInterrupt: never leave the flag set without a byte sent
+            self._wake_pending = False
+            raise
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -208,12 +211,16 @@ class IOThread:
                 events = poller.poll(timeout_ms)
                 for sock, _ in events:
                     if sock == self._wake_r:
-                        self._wake_pending = False
+                        # empty the pipe first, then clear the flag: cleared first, a wake-up
+                        # written between the two would be read here with the flag left set and
+                        # no byte in the pipe, and no later send would wake this thread again
+                        # (each reply then waited for the poll timeout, up to 1 s)
                         try:
                             while os.read(self._wake_r, 4096):
                                 pass
                         except (BlockingIOError, OSError):
                             pass
+                        self._wake_pending = False
                         continue
                     channel = self.sockets.index(sock)
                     for _ in range(_RECV_BATCH):
