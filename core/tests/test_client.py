@@ -204,3 +204,29 @@ async def test_garbage_on_iopub_and_shell_is_dropped_and_the_client_keeps_workin
     finally:
         kc.stop_channels()
         k.close()
+
+
+def test_cancel_drops_a_queued_cell_without_stopping_the_running_one(tmp_path, monkeypatch):
+    from jup.core.errors import NoSuchKernel
+    from jup.core.kernelspec import get_kernel_spec
+    try:
+        spec = get_kernel_spec("python")
+    except NoSuchKernel:
+        pytest.skip("cancel_request needs a jup kernel; the jup-python plugin is not installed")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    with BlockingKernelManager(spec) as manager:
+        c = manager.client()
+        c.wait_for_ready(timeout=30)
+        running = c.execute("import time; time.sleep(1); ran = 'first'")
+        queued = c.execute("ran = 'second'")
+        answer = c.cancel(queued, reply=True, timeout=10)["content"]
+        assert answer == {"status": "ok", "cancelled": True}
+        replies = {}
+        for _ in range(2):
+            r = c.get_shell_msg(timeout=20)
+            replies[r["parent_header"]["msg_id"]] = r["content"]["status"]
+        assert replies == {running: "ok", queued: "aborted"}
+        ue = c.execute("", user_expressions={"r": "ran"}, reply=True, timeout=10)["content"]["user_expressions"]
+        assert ue["r"]["data"]["text/plain"] == "'first'"
+        assert c.cancel("no-such-id", reply=True, timeout=10)["content"]["cancelled"] is False
+        c.stop_channels()

@@ -256,18 +256,14 @@ async def test_warm_pool_hands_over_a_ready_kernel_fast(runtime_dir, tmp_path):
     took = time.perf_counter() - t0
     kc = km.client()
     t1 = time.perf_counter()
-    info = await kc.kernel_info(reply=True, timeout=5)
+    # wait_for_ready: kernel_info answered AND our iopub subscription live (a SUB that has not
+    # joined yet would miss the cell's output below)
+    info = await kc.wait_for_ready(timeout=5)
     first_reply = time.perf_counter() - t1
     assert info["content"]["status"] == "ok"
     assert took < 0.05 and first_reply < 0.05, (took, first_reply)
-    reply = await kc.execute("import os; os.getcwd()", reply=True, timeout=5)
-    assert reply["content"]["status"] == "ok"
-    msg = await kc.get_iopub_msg(timeout=5)
-    for _ in range(10):  # find the result among this cell's iopub messages
-        if msg["msg_type"] == "execute_result":
-            break
-        msg = await kc.get_iopub_msg(timeout=5)
-    assert msg["content"]["data"]["text/plain"] == repr(str(tmp_path))
+    reply = await kc.execute("", user_expressions={"cwd": "__import__('os').getcwd()"}, reply=True, timeout=5)
+    assert reply["content"]["user_expressions"]["cwd"]["data"]["text/plain"] == repr(str(tmp_path))
     async with asyncio.timeout(20):
         while pool.ready < 1:  # refilled in the background
             await asyncio.sleep(0.05)

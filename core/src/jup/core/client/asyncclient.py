@@ -284,9 +284,11 @@ class AsyncKernelClient:
             try:
                 reply = await shell.wait_reply(fut, msg_id, None if left is None else max(left, 0.01),
                                                "kernel_info_request")
-                try:  # the reply came, so iopub's status should be close behind
-                    async with asyncio.timeout(0.2 * (attempt + 1)):
-                        await sub.get()
+                try:  # the reply came, so iopub's status (or its welcome) should be close behind
+                    # short first waits: a subscription that has not joined yet is the usual
+                    # cause, and asking again is cheaper than waiting long for a lost status
+                    async with asyncio.timeout(min(0.02 * 2 ** attempt, 1.0)):
+                        await _first_of(sub.get(), iopub.welcomed.wait())
                     return reply
                 except TimeoutError:
                     continue
@@ -370,3 +372,13 @@ class AsyncKernelClient:
                     await self.input(str(value))
         finally:
             stdin.unsubscribe(msg_id)
+
+
+async def _first_of(*aws: Any) -> None:
+    """Wait until any of the awaitables is done; cancel the others."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()

@@ -38,6 +38,8 @@ class Channel:
         self.subscribers: dict[str, asyncio.Queue] = {}
         self.queue: collections.deque[dict] = collections.deque()
         self._arrived: asyncio.Event | None = None
+        #: set when the kernel's XPUB iopub welcomed this subscriber (JEP 65): iopub is live
+        self.welcomed: asyncio.Event | None = None
         self._reader: asyncio.Task | None = None
         self._dropped = 0
 
@@ -48,6 +50,7 @@ class Channel:
         if self._reader is None or self._reader.done():
             if self._arrived is None:
                 self._arrived = asyncio.Event()
+                self.welcomed = asyncio.Event()
             self._reader = asyncio.get_running_loop().create_task(self._read(), name=f"jup-{self.name}")
 
     async def _read(self) -> None:
@@ -66,6 +69,10 @@ class Channel:
         """Route one good message: reply waiter, then parent subscriber, then the open queue."""
         if self.on_message is not None:
             self.on_message(msg)
+        if msg["msg_type"] == "iopub_welcome":  # protocol plumbing, not output: consumed here
+            assert self.welcomed is not None
+            self.welcomed.set()
+            return
         parent = msg["parent_header"].get("msg_id") if msg["parent_header"] else None
         if parent is not None:
             fut = self.waiters.pop(parent, None)
