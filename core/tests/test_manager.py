@@ -273,3 +273,30 @@ async def test_warm_pool_hands_over_a_ready_kernel_fast(runtime_dir, tmp_path):
     await km.shutdown()
     assert leftover_processes(pooled_pids + [km.pid]) == [] and conn_files(runtime_dir) == []
     assert not os.path.exists(pool.neutral_dir)
+
+
+async def test_a_segfault_is_named(runtime_dir):
+    km = KernelManager(fake_kernel_spec(), autorestart=False)
+    events = Events(km)
+    await km.start()
+    kc = km.client()
+    await kc.execute("import ctypes; ctypes.string_at(0)")
+    died = await events.wait("died")
+    assert "SIGSEGV" in str(died.error) and "ctypes.string_at(0)" in str(died.error)
+    kc.stop_channels()
+    await km.shutdown()
+    assert conn_files(runtime_dir) == []
+
+
+def test_out_of_memory_evidence():
+    from jup.core.manager import death
+    assert isinstance(death.oom_kill_count(), int | type(None))
+    limit = death.memory_limit()
+    assert limit is None or limit > 0
+    assert death.rss(os.getpid()) > 0
+    assert death.likely_oom(-9, 0, 1, None, None), "the cgroup's oom_kill counter rose"
+    assert death.likely_oom(-9, 0, 0, 950, 1000), "SIGKILL with RSS at 95 % of the limit"
+    assert not death.likely_oom(-9, 0, 0, 100, 1000), "a plain kill -9 is not an OOM"
+    assert not death.likely_oom(3, 0, 0, 990, 1000), "an exit code is not an OOM"
+    err = KernelDied(-9, cell="x = [0] * 10**10", oom=True, kernel_name="kernel 'py'")
+    assert "killed by SIGKILL (likely out of memory)" in str(err) and "x = [0] * 10**10" in str(err)
