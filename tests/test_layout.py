@@ -192,3 +192,11 @@ def test_test_module_names_are_unique_across_the_repository():
             seen.setdefault(path.name, []).append(str(rel))
     dupes = {name: paths for name, paths in seen.items() if len(paths) > 1}
     assert not dupes, f"rename one of each (e.g. prefix it with its distribution): {dupes}"
+
+
+def test_every_guide_page_is_in_the_index():
+    index = (ROOT / "docs" / "index.md").read_text()
+    linked = set(re.findall(r"\]\(([^)#]+\.md)", index))
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")} - {"index.md"}
+    missing = sorted(pages - linked)
+    assert not missing, f"add {missing} to docs/index.md so readers find them"
