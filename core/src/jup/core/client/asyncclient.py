@@ -272,6 +272,11 @@ class AsyncKernelClient:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         iopub, shell = self._ch("iopub"), self._ch("shell")
+        iopub.ensure_reader()
+        assert iopub.welcomed is not None
+        # a welcome from before (e.g. from the kernel before a restart) proves nothing now; if this
+        # subscription was welcomed already, our request's status arrives instead
+        iopub.welcomed.clear()
         for attempt in range(1000):
             left = None if deadline is None else deadline - loop.time()
             if left is not None and left <= 0:
