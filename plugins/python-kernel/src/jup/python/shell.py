@@ -168,7 +168,7 @@ class Shell:
         self.last_error: dict | None = None
         self.execution_count = 1
         self.input_transformers: list[Callable[[str], str]] = []
-        self._history = self._inspector = self._completer = None
+        self._history = self._inspector = self._completer = self._extension_manager = None
         self._loop = None
         self._lock = threading.RLock()
         self._std = (sys.stdout, sys.stderr)
@@ -273,6 +273,14 @@ class Shell:
             from jup.python.inspector import Inspector
             self._inspector = Inspector(self)
         return self._inspector
+
+    @property
+    def extension_manager(self) -> Any:
+        """IPython's `shell.extension_manager`: load_extension / unload_extension / reload_extension."""
+        if self._extension_manager is None:
+            from jup.python.extensions import ExtensionManager
+            self._extension_manager = ExtensionManager(self)
+        return self._extension_manager
 
     @property
     def completer(self) -> Any:
