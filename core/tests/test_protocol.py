@@ -522,3 +522,19 @@ def test_router_drops_every_kind_of_bad_frames_and_stays_up(caplog):
     finally:
         router.close()
         dealer.close()
+
+
+def test_fast_json_path_gives_the_same_messages_and_falls_back_where_orjson_cannot():
+    """With orjson enabled, frames decode to what json gives; huge ints and NaN still pass."""
+    import json as _json
+
+    from jup.core.protocol import Session, enable_fast_json, wire
+
+    assert enable_fast_json() is True
+    tx, rx = Session(b"k"), Session(b"k")
+    content = {"code": "é∑ \u2028 x", "n": 2 ** 70, "nested": {"1": [1.5, None, True]}}
+    _, got = rx.deserialize(tx.serialize(tx.msg("execute_request", content)))
+    assert got["content"] == content  # 2**70 went through json's encoder
+    assert wire._loads(b'{"x": NaN}')["x"] != 0  # a kernel's NaN (json's liberty) is still read
+    frames = tx.serialize(tx.msg("execute_request", {"code": "1"}))
+    assert _json.loads(frames[-1]) == {"code": "1"}  # what orjson writes, json reads

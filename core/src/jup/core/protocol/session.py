@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sys
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from jup.core.protocol.wire import (
     ReplayGuard,
     Signer,
     deserialize,
+    enable_fast_json,
     frames_of,
     pack,
     serialize,
@@ -60,6 +62,8 @@ class Session:
         self.replay = ReplayGuard() if check_replay else None
         self.max_bytes = max_bytes
         self.rejected = 0  #: how many incoming messages were dropped as bad
+        if "orjson" in sys.modules:  # already paid for by someone: use it
+            enable_fast_json()
         # message ids: this session's id, the pid (a forked child never repeats its parent's ids) and
         # a counter; unique like a uuid4 but ~10x cheaper, which matters at ~5 messages per execute
         self._counter = itertools.count(1)
