@@ -117,6 +117,6 @@ def build_key_bindings(shell: Shell) -> KeyBindings:
     @kb.add(")", filter=focused)
     def _close_paren(event: KeyPressEvent) -> None:
         event.current_buffer.insert_text(")")
-        shell.toolbar_text = ""
+        shell.set_toolbar("")
 
     return kb

@@ -7,6 +7,8 @@ arrives and Ctrl-C during a cell interrupts the kernel (a second one offers a re
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -109,6 +111,14 @@ def _make_style(settings: TerminalShell) -> Any:
     })])
 
 
+def fits_on_screen(text: str, size: os.terminal_size | None = None) -> bool:
+    """True when `text`, wrapped at the terminal width, leaves room for the prompt below it."""
+    size = size or shutil.get_terminal_size()
+    cols = max(size.columns, 1)
+    rows = sum(max(1, -(-len(line) // cols)) for line in strip_ansi(text).rstrip("\n").split("\n"))
+    return rows <= size.lines - 2
+
+
 class Shell:
     """One interactive session on one kernel."""
 
@@ -147,13 +157,16 @@ class Shell:
                 reply = await self.bridge.inspect(code, pos, 0)
             except JupError:
                 return
-            self.toolbar_text = calltip_from_inspect(reply)
+            self.set_toolbar(calltip_from_inspect(reply))
             app.invalidate()
 
         app.create_background_task(fetch())
 
-    def _toolbar(self) -> Any:
-        return self.toolbar_text or None
+    def set_toolbar(self, text: str) -> None:
+        """Show `text` in the bottom toolbar; with no text there is no toolbar (not an empty grey bar)."""
+        self.toolbar_text = text
+        if self.session is not None:
+            self.session.bottom_toolbar = text or None
 
     # ---- prompts ---------------------------------------------------------------------------------
 
@@ -187,7 +200,7 @@ class Shell:
             auto_suggest=AutoSuggestFromHistory() if s.autosuggest else None,
             enable_history_search=True, prompt_continuation=self._continuation,
             input_processors=[HighlightMatchingBracketProcessor(chars="[](){}")],
-            bottom_toolbar=self._toolbar,
+            bottom_toolbar=None,
             editing_mode=EditingMode.VI if s.editing_mode == "vi" else EditingMode.EMACS,
             color_depth=None if self.color else ColorDepth.DEPTH_1_BIT,
             enable_open_in_editor=True, mouse_support=False,
@@ -225,7 +238,7 @@ class Shell:
 
             app.after_render.add_handler(after_first_render)
         while True:
-            self.toolbar_text = ""
+            self.set_toolbar("")
             try:
                 text = await self.session.prompt_async(self._prompt, default=self.next_input)
             except KeyboardInterrupt:
@@ -320,13 +333,17 @@ class Shell:
     _keep_going = True
 
     def _page(self, data: dict) -> None:
-        """Show help text (`obj?`) in the pager ($PAGER, else less/more) the way pydoc does."""
+        """Show help text (`obj?`): printed when it fits on the screen (so it stays in view while the
+        person types), else in the pager ($PAGER, else less/more) the way pydoc does."""
         import pydoc
         text = data.get("text/plain") or ""
         if not self.color:
             text = strip_ansi(text)
         self.renderer.ensure_newline()
-        pydoc.pager(text)
+        if fits_on_screen(text):
+            self.renderer.write(text.rstrip("\n") + "\n")
+        else:
+            pydoc.pager(text)
 
     def _died_while_idle(self, died: KernelDied) -> None:
         """Say at once that the kernel died, above the prompt; the next cell offers the restart."""

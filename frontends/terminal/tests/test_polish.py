@@ -1,0 +1,54 @@
+"""What a demanding IPython user notices at `jup run terminal`, each checked on a real screen in tmux."""
+
+from __future__ import annotations
+
+import os
+
+from jup.terminal.shell import fits_on_screen
+
+TOOLBAR_BG = "\x1b[100m"  # the toolbar's grey background (ansibrightblack)
+
+
+def test_no_empty_toolbar_under_the_prompt_only_a_calltip(screen):
+    s = screen()
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.wait_prompt()
+    assert TOOLBAR_BG not in s.text(escapes=True), "an idle prompt has no grey bar under it"
+    s.line("def greet(name, punctuation='!'): return name + punctuation")
+    s.wait_for(r"In \[2\]: ")
+    s.type("greet(")
+    s.wait_for(r"greet\(name, punctuation='!'\)\s*$")  # the calltip, not the def line above
+    s.wait_for(r"\x1b\[100m", escapes=True)  # ...in the grey toolbar
+    s.type("'hi')")
+    s.wait_for(r"In \[2\]: greet\('hi'\)\s*$")
+    assert s.text().count("name, punctuation") == 1, "closing the call hides the calltip and its bar"
+    assert TOOLBAR_BG not in s.text(escapes=True)
+    s.press("Enter")
+    s.wait_for(r"Out\[2\]: 'hi!'")
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_short_help_stays_on_screen_and_long_help_goes_to_the_pager(screen):
+    s = screen(env={"PAGER": "sed s/^/PAGED:/"})
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("len?")
+    screen_text = s.wait_for(r"Return the number of items in a container")
+    assert "PAGED:" not in screen_text, "help that fits is printed, as IPython does, not paged"
+    s.wait_prompt()
+    s.line("def big(): pass")
+    s.line("big.__doc__ = '\\n'.join(f'doc line {i}' for i in range(80))")
+    s.wait_prompt()
+    s.line("big?")
+    s.wait_for(r"^PAGED:.*doc line 79$")  # taller than the screen: paged
+    s.wait_prompt()
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_fits_on_screen_counts_wrapped_lines_and_ignores_colour():
+    size = os.terminal_size((20, 10))
+    assert fits_on_screen("\n".join(["x"] * 8), size)
+    assert not fits_on_screen("\n".join(["x"] * 9), size), "two rows stay free for the prompt"
+    assert not fits_on_screen("y" * 200, size), "a long line takes as many rows as it wraps to"
+    assert fits_on_screen("\x1b[31m" + "z" * 20 + "\x1b[0m\n" * 3, size)
