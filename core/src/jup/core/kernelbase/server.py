@@ -390,9 +390,13 @@ class Kernel:
             else:
                 self._main_busy = True
                 self.publish("status", {"execution_state": "busy"}, parent=msg)
+                # what the handler sends or prints answers this comm message, not the last cell
+                # (a widget's request_state reply; an interact callback's output in its Output widget)
+                token = current_parent.set(msg)
                 try:
                     getattr(self.comm_manager, kind)(msg)
                 finally:
+                    current_parent.reset(token)
                     self.publish("status", {"execution_state": "idle"}, parent=msg)
                     self._main_busy = False
         except KeyboardInterrupt:
@@ -514,6 +518,11 @@ class Kernel:
 
     def _current_parent(self) -> dict | None:
         return current_parent.get() or self.parent
+
+    def get_parent(self, channel: str | None = None) -> dict | None:
+        """The request the running code answers (ipykernel's API): libraries such as the ipywidgets
+        Output widget read its header's msg_id to have the frontend route that output to them."""
+        return self._current_parent()
 
     def _send_stream(self, name: str, text: str, parent: dict | None) -> None:
         self._send(IOPUB, "stream", {"name": name, "text": text}, parent)

@@ -41,7 +41,7 @@ class _Loader(importlib.abc.Loader):
         mod = types.ModuleType(spec.name)
         src = importlib.import_module(self.source)
         for k, v in vars(src).items():
-            if not k.startswith("__") or k in ("__all__", "__doc__"):
+            if not k.startswith("__") or k in ("__all__", "__doc__", "__version__"):
                 setattr(mod, k, v)
         if self.package:
             mod.__path__ = []
