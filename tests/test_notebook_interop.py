@@ -173,6 +173,23 @@ def test_ipywidgets_slider_opens_a_comm_with_state_and_follows_frontend_updates(
     assert any(c["comm_id"] == view["model_id"] for c in of_type(msgs, "comm_close"))
 
 
+def test_interact_callback_output_goes_to_its_output_widget_when_the_slider_moves(kc):
+    reply, msgs = execute(kc, "from ipywidgets import interact\n"
+                              "@interact(x=1)\n"
+                              "def show(x):\n"
+                              "    print('x is', x)")
+    assert reply["status"] == "ok", reply
+    states = {c["comm_id"]: c["data"]["state"] for c in of_type(msgs, "comm_open")}
+    slider = next(cid for cid, st in states.items() if st["_model_name"] == "IntSliderModel")
+    output = next(cid for cid, st in states.items() if st["_model_name"] == "OutputModel")
+    msgs = send_comm_msg(kc, slider, {"method": "update", "state": {"value": 2}, "buffer_paths": []})
+    comm_msg_id = msgs[0]["parent_header"]["msg_id"]
+    # the Output widget tells the frontend to collect this comm message's output, which follows
+    routed = [c["data"]["state"].get("msg_id") for c in of_type(msgs, "comm_msg") if c["comm_id"] == output]
+    assert comm_msg_id in routed, routed
+    assert "x is 2\n" in [c["text"] for c in of_type(msgs, "stream")]
+
+
 def test_display_id_update_sends_update_display_data(kc):
     reply, msgs = execute(kc, "h = display('first', display_id=True)\nh.update('second')")
     assert reply["status"] == "ok"
