@@ -257,6 +257,8 @@ CELLS = {
     "events_check": "runs",
     "timeit": "from IPython import get_ipython\nget_ipython().run_line_magic('timeit', '-n1 -r1 pass')",
     "version": "import IPython\nIPython.__version__ == '.'.join(map(str, IPython.version_info[:3]))",
+    "nested": "get_ipython().run_cell('zz = 3').success, zz",
+    "after_nested": "zz + 1",
     "output_widget": """
         import ipywidgets as w
         out = w.Output()
@@ -356,3 +358,10 @@ def test_output_widget_captures_what_is_printed_inside_it(cells):
     state = cells["__notebook__"].metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     captured = state[model_id]["state"]["outputs"]
     assert [o.get("text") for o in captured] == ["into the widget\n"], json.dumps(captured)[:500]
+
+
+def test_a_cell_run_by_code_does_not_advance_the_execution_count(cells):
+    nested, after = (outs(cells[k], "execute_result")[0] for k in ("nested", "after_nested"))
+    assert nested["data"]["text/plain"] == "(True, 3)" and after["data"]["text/plain"] == "4"
+    assert after["execution_count"] == nested["execution_count"] + 1
+    assert cells["after_nested"].execution_count == cells["nested"].execution_count + 1

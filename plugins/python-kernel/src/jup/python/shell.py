@@ -171,6 +171,7 @@ class Shell:
         self._history = self._inspector = self._completer = self._extension_manager = None
         self._loop = None
         self._lock = threading.RLock()
+        self._cell_depth = 0  # run_cell calls in progress (a cell may run another)
         self._std = (sys.stdout, sys.stderr)
         self.user_ns: dict = user_ns if user_ns is not None else {}
         self.user_ns_hidden: dict = {}
@@ -572,12 +573,22 @@ class Shell:
                     replacement = reopen(attr) if reopen is not None else getattr(sys, "__" + attr + "__")
                 setattr(sys, attr, replacement)
 
-    def run_cell(self, raw_cell: str, store_history: bool = True, silent: bool = False,
+    def run_cell(self, raw_cell: str, store_history: bool | None = None, silent: bool = False,
                  cell_id: str | None = None) -> ExecutionResult:
-        """Run one cell; every error is shown to the user and returned, never raised."""
+        """Run one cell; every error is shown to the user and returned, never raised.
+
+        `store_history` left unset means: stored (and counted) for a top-level cell, not for one
+        that running code starts (`get_ipython().run_cell(...)`, as IPython does), so a nested
+        call does not advance the execution count the frontend shows."""
         with self._lock:
+            if store_history is None:
+                store_history = self._cell_depth == 0
             self.activate()
-            return self._run_cell(raw_cell, store_history and not silent, silent)
+            self._cell_depth += 1
+            try:
+                return self._run_cell(raw_cell, store_history and not silent, silent)
+            finally:
+                self._cell_depth -= 1
 
     def _run_cell(self, raw: str, store_history: bool, silent: bool) -> ExecutionResult:
         self._fix_streams()
