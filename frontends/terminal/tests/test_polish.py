@@ -52,3 +52,22 @@ def test_fits_on_screen_counts_wrapped_lines_and_ignores_colour():
     assert not fits_on_screen("\n".join(["x"] * 9), size), "two rows stay free for the prompt"
     assert not fits_on_screen("y" * 200, size), "a long line takes as many rows as it wraps to"
     assert fits_on_screen("\x1b[31m" + "z" * 20 + "\x1b[0m\n" * 3, size)
+
+
+def test_enter_asks_the_in_process_kernel_whether_the_cell_is_complete(screen):
+    s = screen()  # the default, in-process kernel
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("%%time")  # a cell magic waits for its body, as in IPython
+    s.wait_for(r"\.\.\.:\s*$")
+    s.line("total = sum(range(10))")
+    s.press("Enter")  # the empty line ends the cell
+    s.wait_for(r"Wall time")
+    s.wait_prompt()
+    s.line("pair = [1,")
+    s.wait_for(r"\.\.\.:\s*$")
+    s.line("2]")  # the bracket closes at the left margin: the cell is complete and runs
+    s.wait_for(r"In \[3\]:\s*$")
+    s.line("pair, total")
+    s.wait_for(r"Out\[3\]: \(\[1, 2\], 45\)")
+    s.line("exit")
+    assert s.wait_exit() == 0

@@ -273,6 +273,9 @@ class KernelBridge:
 
     def is_complete_now(self, code: str, timeout: float = 1.0) -> dict | None:
         """is_complete answered synchronously (for the Enter key), or None if it cannot be asked."""
+        if self.executor is not None and self.died is None:  # an in-process kernel: ask it directly
+            ask = getattr(self.executor, "is_complete", None)
+            return ask(code) if ask is not None else None
         if self.sync_client is None or self.died is not None:
             return None
         try:

@@ -105,6 +105,21 @@ class InProcessExecutor:
         self.read_input = read_input
         self.pump_slice = pump_slice
 
+    def is_complete(self, code: str) -> dict | None:
+        """The kernel's own is_complete answer (it knows `%%cell` magics, `!cmd`...), asked of the kernel
+        object directly: it lives in this process and is idle while the person types. None if it
+        cannot say, so the caller guesses."""
+        ask = getattr(getattr(self.km, "kernel", None), "do_is_complete", None)
+        if ask is None:
+            return None
+        try:
+            reply = ask(code)
+        except Exception:
+            return None
+        if not isinstance(reply, dict) or reply.get("status") not in ("complete", "incomplete", "invalid"):
+            return None
+        return reply
+
     def run(self, code: str, output: Callable[[dict], None], allow_stdin: bool = True,
             silent: bool = False, store_history: bool = True) -> dict:
         """Run `code`; returns the execute_reply content once its output has been shown."""

@@ -35,7 +35,7 @@ def guess_complete(code: str, language: str) -> dict:
                 compiled = codeop.compile_command(code + ("\n" if "\n" in code else ""), symbol="exec")
             except (SyntaxError, OverflowError, ValueError):
                 return {"status": "invalid"}
-        if compiled is None or (len(lines) > 1 and last.strip()):
+        if compiled is None or (len(lines) > 1 and last[:1] in (" ", "\t") and last.strip()):
             if last.rstrip().endswith(":"):
                 indent += INDENT
             return {"status": "incomplete", "indent": indent}
