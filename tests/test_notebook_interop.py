@@ -259,6 +259,20 @@ CELLS = {
     "version": "import IPython\nIPython.__version__ == '.'.join(map(str, IPython.version_info[:3]))",
     "nested": "get_ipython().run_cell('zz = 3').success, zz",
     "after_nested": "zz + 1",
+    "capture_utils": """
+        from IPython.utils.capture import capture_output
+        from IPython.display import HTML
+        with capture_output() as c:
+            print("hidden")
+            display(HTML("<u>kept</u>"))
+        try:
+            with capture_output():
+                raise ValueError("inside")
+        except ValueError:
+            print("visible again")
+        c.stdout, c.outputs[0].data["text/html"]
+        """,
+    "capture_show": "c.show()",
     "output_widget": """
         import ipywidgets as w
         out = w.Output()
@@ -365,3 +379,13 @@ def test_a_cell_run_by_code_does_not_advance_the_execution_count(cells):
     assert nested["data"]["text/plain"] == "(True, 3)" and after["data"]["text/plain"] == "4"
     assert after["execution_count"] == nested["execution_count"] + 1
     assert cells["after_nested"].execution_count == cells["nested"].execution_count + 1
+
+
+def test_ipython_utils_capture_output_keeps_and_replays(cells):
+    cell = cells["capture_utils"]
+    assert [o["text"] for o in outs(cell, "stream")] == ["visible again\n"]
+    assert outs(cell, "display_data") == []
+    assert outs(cell, "execute_result")[0]["data"]["text/plain"] == "('hidden\\n', '<u>kept</u>')"
+    shown = cells["capture_show"]
+    assert [o["text"] for o in outs(shown, "stream")] == ["hidden\n"]
+    assert outs(shown, "display_data")[0]["data"]["text/html"] == "<u>kept</u>"

@@ -29,6 +29,7 @@ MODULES: dict[str, tuple[str, bool]] = {
     "IPython.lib": ("jup.python.compat.empty", True),
     "IPython.lib.pretty": ("jup.python.display.pretty", False),
     "IPython.utils": ("jup.python.compat.empty", True),
+    "IPython.utils.capture": ("jup.python.compat.capture", False),
 }
 
 
