@@ -249,6 +249,22 @@ CELLS = {
             "def load_ipython_extension(ip):\\n    ip.push({'EXT_LOADED': True})\\n")
         """,
     "load_ext": "%load_ext nbext_demo\nEXT_LOADED",
+    "autoreload": """
+        %load_ext autoreload
+        %autoreload 2
+        open("armod.py", "w").write("def f():\\n    return 'old'\\nclass K:\\n    def m(self):\\n        return 'old'\\n")
+        import armod
+        from armod import f
+        k = armod.K()
+        f(), k.m()
+        """,
+    "autoreload_edit": """
+        import os
+        open("armod.py", "w").write("def f():\\n    return 'new!'\\nclass K:\\n    def m(self):\\n        return 'new!'\\n")
+        st = os.stat("armod.py")
+        os.utime("armod.py", (st.st_atime, st.st_mtime + 5))  # an editor's save, seconds later
+        """,
+    "autoreload_check": "f(), k.m(), armod.f()",
     "events": """
         runs = []
         get_ipython().events.register('post_run_cell', lambda result: runs.append(result.success))
@@ -389,3 +405,10 @@ def test_ipython_utils_capture_output_keeps_and_replays(cells):
     shown = cells["capture_show"]
     assert [o["text"] for o in outs(shown, "stream")] == ["hidden\n"]
     assert outs(shown, "display_data")[0]["data"]["text/html"] == "<u>kept</u>"
+
+
+def test_autoreload_picks_up_an_edited_module_before_the_next_cell(cells):
+    assert outs(cells["autoreload"], "error") == []
+    assert outs(cells["autoreload"], "execute_result")[0]["data"]["text/plain"] == "('old', 'old')"
+    after = outs(cells["autoreload_check"], "execute_result")[0]["data"]["text/plain"]
+    assert after == "('new!', 'new!', 'new!')"  # even the names imported and the instance made before

@@ -72,3 +72,15 @@ def test_missing_module_or_name_is_a_usage_error(sess, ext_dir):
 def test_extension_manager_is_the_ipython_api(sess, ext_dir):
     sess.run("get_ipython().extension_manager.load_extension('jupext_plain')")
     assert sess.shell.user_ns["P"] == 1 and "jupext_plain" in sess.shell.extension_manager.loaded
+
+
+def test_autoreload_is_built_in_and_refuses_an_unknown_mode(sess, ext_dir):
+    sess.run("%load_ext autoreload")
+    assert "autoreload" in sess.shell.extension_manager.loaded
+    sess.run("%autoreload 7", ok=False)
+    assert "unknown mode '7'" in sess.errors()[0]["evalue"]
+    _, out, _ = sess.run("%aimport jupext_plain, -jupext_noload\n%aimport")
+    assert "jupext_plain" in out.split("Modules to skip")[0] and "jupext_noload" in out.split("Modules to skip")[1]
+    hooks = len(sess.shell.events.callbacks["pre_run_cell"])
+    sess.run("%unload_ext autoreload")  # no more checks before each cell
+    assert len(sess.shell.events.callbacks["pre_run_cell"]) == hooks - 1

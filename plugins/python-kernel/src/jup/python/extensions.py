@@ -6,8 +6,19 @@
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
+
+#: Extensions IPython ships, by the name notebooks load them with, and where ours live.
+BUILTIN = {"autoreload": "jup.python.autoreload"}
+
+
+def _import(module_str: str) -> Any:
+    try:
+        return importlib.import_module(module_str)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_str or module_str not in BUILTIN:
+            raise
+        return importlib.import_module(BUILTIN[module_str])
 
 
 class ExtensionManager:
@@ -25,7 +36,7 @@ class ExtensionManager:
         """Import `module_str` and call its `load_ipython_extension(shell)`."""
         if module_str in self.loaded:
             return "already loaded"
-        module = importlib.import_module(module_str)
+        module = _import(module_str)
         load = getattr(module, "load_ipython_extension", None)
         if not callable(load):
             return "no load function"
@@ -37,7 +48,7 @@ class ExtensionManager:
         """Call the module's `unload_ipython_extension(shell)` and forget it."""
         if module_str not in self.loaded:
             return "not loaded"
-        unload = getattr(sys.modules.get(module_str), "unload_ipython_extension", None)
+        unload = getattr(_import(module_str), "unload_ipython_extension", None)
         if not callable(unload):
             return "no unload function"
         unload(self.shell)
@@ -50,5 +61,5 @@ class ExtensionManager:
             reason = self.unload_extension(module_str)
             if reason is not None:
                 return reason
-            importlib.reload(sys.modules[module_str])
+            importlib.reload(_import(module_str))
         return self.load_extension(module_str)

@@ -30,6 +30,8 @@ MODULES: dict[str, tuple[str, bool]] = {
     "IPython.lib.pretty": ("jup.python.display.pretty", False),
     "IPython.utils": ("jup.python.compat.empty", True),
     "IPython.utils.capture": ("jup.python.compat.capture", False),
+    "IPython.extensions": ("jup.python.compat.empty", True),
+    "IPython.extensions.autoreload": ("jup.python.autoreload", False),
 }
 
 
