@@ -71,3 +71,19 @@ def test_enter_asks_the_in_process_kernel_whether_the_cell_is_complete(screen):
     s.wait_for(r"Out\[3\]: \(\[1, 2\], 45\)")
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_a_started_ipykernel_prints_no_transport_warning_and_restarts(screen):
+    s = screen("--kernel", "python3")  # a kernel we start talks to us over ipc, not plain tcp
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    assert "without encryption" not in s.text(), "no ipykernel warning before the first prompt"
+    s.line("import os; os._exit(3)")
+    s.wait_for(r"Restart the kernel\? \[Y/n\]", timeout=30)
+    s.press("Enter")
+    s.wait_for(r"Kernel restarted", timeout=60)
+    s.wait_prompt()
+    s.line("6 * 7")
+    s.wait_for(r"Out\[\d+\]: 42", timeout=30)
+    assert "without encryption" not in s.text()
+    s.line("exit")
+    assert s.wait_exit() == 0

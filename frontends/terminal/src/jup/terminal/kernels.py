@@ -109,7 +109,8 @@ async def _open_core(m: Any, name: str | None) -> KernelBridge:
                   f"using the {fallback!r} kernel instead.", file=sys.stderr)
             return await _open_core(m, fallback)
         return open_in_process(km, DEFAULT_KERNEL)
-    km = m.KernelManager(name, autorestart=False)
+    # ipc: a kernel we start is for us alone, and ipykernel warns about unencrypted tcp at every start
+    km = m.KernelManager(name, autorestart=False, transport="tcp" if sys.platform == "win32" else "ipc")
     await km.start()
     handle = CoreHandle(km, name)
     client = km.client()
