@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from jup.terminal.shell import fits_on_screen
 
@@ -85,5 +86,22 @@ def test_a_started_ipykernel_prints_no_transport_warning_and_restarts(screen):
     s.line("6 * 7")
     s.wait_for(r"Out\[\d+\]: 42", timeout=30)
     assert "without encryption" not in s.text()
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_captured_shell_output_shows_as_a_plain_list(screen):
+    s = screen()
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("found = !echo one; echo two")
+    s.wait_for(r"In \[2\]:")
+    s.line("found")
+    s.wait_for(r"^Out\[2\]: \['one', 'two'\]$")  # as IPython shows it, not SList([...])
+    s.line("many = !seq 1000 1040")
+    s.line("many")
+    screen_text = s.wait_for(r"^ '1040'\]$")  # too wide for one line: one item per line
+    assert re.search(r"^Out\[4\]: *\n\['1000',$", screen_text, re.M), "a tall value starts under Out[n]"
+    s.line("many.grep('104')")
+    s.wait_for(r"^Out\[5\]: \['1040'\]$")
     s.line("exit")
     assert s.wait_exit() == 0

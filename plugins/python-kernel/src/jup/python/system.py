@@ -207,4 +207,5 @@ class SList(list):
         return f"SList({list.__repr__(self)})"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(repr(self))
+        """`Out[n]` shows the lines as a plain list, one per line when long, as IPython does."""
+        p.pretty(list(self))
