@@ -105,3 +105,29 @@ def test_captured_shell_output_shows_as_a_plain_list(screen):
     s.wait_for(r"^Out\[5\]: \['1040'\]$")
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_automagic_runs_magics_typed_without_percent(screen, tmp_path):
+    s = screen()
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line(f"cd {tmp_path}")
+    s.wait_for(r"In \[2\]:")
+    s.line("pwd")
+    s.wait_for(rf"Out\[2\]: '{re.escape(str(tmp_path))}'")
+    s.line("timeit -n 2 -r 1 sum(range(10))")
+    s.wait_for(r"per loop", timeout=30)
+    s.wait_prompt()
+    s.line("pwd = 'mine'")  # an assignment is Python, and the variable then shadows the magic
+    s.line("pwd")
+    s.wait_for(r"Out\[\d+\]: 'mine'")
+    s.line("exit")
+    assert s.wait_exit() == 0
+
+
+def test_automagic_leaves_python_alone():
+    from jup.python.transform import automagic
+    magics = {"cd", "pwd", "who"}.__contains__
+    assert automagic("cd /tmp", magics) == "%cd /tmp"
+    assert automagic("x = 1\nwho", magics) == "x = 1\n%who"
+    for python in ("pwd = 3", "cd += 1", "pwd()", "if x:\n    cd /tmp", "s = '''\ncd x\n'''", "ls -l"):
+        assert automagic(python, magics) == python

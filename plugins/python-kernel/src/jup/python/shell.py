@@ -555,8 +555,17 @@ class Shell:
 
     # ---- running code ---------------------------------------------------------------------------
 
+    automagic = True  #: `cd /tmp` runs %cd when no variable is called `cd` (IPython's default)
+
+    def _is_automagic(self, name: str) -> bool:
+        if name in self.user_ns or hasattr(builtins, name):
+            return False
+        return self._magic(name, "line") is not None
+
     def transform_cell(self, raw: str) -> str:
         """IPython syntax to Python, then the plugins' input transformers, in order."""
+        if self.automagic:
+            raw = _transform.automagic(raw, self._is_automagic)
         code = _transform.transform_cell(raw)
         for func in self.input_transformers:
             code = func(code)

@@ -13,12 +13,16 @@ backslash), and each rewritten line stays one line, so line numbers in traceback
 
 from __future__ import annotations
 
+import keyword
 import re
+from collections.abc import Callable
 
 _ASSIGN = re.compile(r"^(\s*)([\w.\[\]'\", ]+?\s*=\s*)([%!].*)$")
 _HELP = re.compile(r"^(\?\??)?\s*([^\s?=()]+?|%{1,2}\w+)\s*(\?\??)?$")
 _MAGIC_HELP = re.compile(r"^%{1,2}\w+\?\??$")
 _MAGIC_NAME = re.compile(r"^(\w[\w.-]*)(.*)$", re.S)
+_AUTOMAGIC = re.compile(r"^([A-Za-z_]\w*)(?:[ \t]+(.*))?$")
+_ASSIGN_OP = re.compile(r"^(?:[-+*/%&|^@<>]|//|\*\*|<<|>>)?=(?!=)|^:")
 
 
 def top_level_lines(code: str) -> list[tuple[bool, str]]:
@@ -124,4 +128,20 @@ def transform_cell(code: str) -> str:
             new = _help_line(body)
         if new is not None:
             lines[idx] = indent + new
+    return "\n".join(lines)
+
+
+def automagic(code: str, is_magic: Callable[[str], bool]) -> str:
+    """`cd /tmp`, `pwd`, `timeit f()`: an unindented line that starts with a line magic's name runs
+    that magic, as IPython's automagic does; `is_magic(name)` says the name is a magic and is not
+    shadowed by a variable or builtin. Assignments (`pwd = 3`) and keywords are left alone."""
+    lines = code.split("\n")
+    for idx, (top, text) in enumerate(top_level_lines(code)):
+        if not top or text[:1] in (" ", "\t"):
+            continue
+        m = _AUTOMAGIC.match(text.rstrip())
+        if not m or keyword.iskeyword(m.group(1)) or _ASSIGN_OP.match(m.group(2) or ""):
+            continue
+        if is_magic(m.group(1)):
+            lines[idx] = "%" + lines[idx]
     return "\n".join(lines)
