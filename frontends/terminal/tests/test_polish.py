@@ -131,3 +131,14 @@ def test_automagic_leaves_python_alone():
     assert automagic("x = 1\nwho", magics) == "x = 1\n%who"
     for python in ("pwd = 3", "cd += 1", "pwd()", "if x:\n    cd /tmp", "s = '''\ncd x\n'''", "ls -l"):
         assert automagic(python, magics) == python
+
+
+def test_traceback_frames_name_the_function_with_its_parameters(screen):
+    s = screen()
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("def ratio(a, b=2, *rest, **options): return b / a")
+    s.line("ratio(0)")
+    s.wait_for(r"Cell In\[1\], line 1, in ratio\(a, b, \*rest, \*\*options\)$")  # as IPython shows it
+    s.wait_for(r"ZeroDivisionError: division by zero")
+    s.line("exit")
+    assert s.wait_exit() == 0

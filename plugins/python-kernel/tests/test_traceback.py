@@ -22,7 +22,7 @@ def test_context_mode_is_the_default(shell):
     assert text.startswith("-" * 75 + "\nZeroDivisionError")
     assert "Traceback (most recent call last)" in text
     assert "Cell In[1], line 4\n" in text and "----> 4 f(3)" in text
-    assert "Cell In[1], line 3, in f()" in text and "----> 3     return b / 0" in text
+    assert "Cell In[1], line 3, in f(a)" in text and "----> 3     return b / 0" in text
     assert text.endswith("ZeroDivisionError: division by zero")
     assert "shell.py" not in text  # the shell's own frames are hidden
 

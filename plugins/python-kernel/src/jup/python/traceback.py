@@ -151,7 +151,7 @@ class TracebackFormatter:
                 if shown.startswith("Cell In") else
                 f"File {self._c(GREEN, shown)}:{self._c(GREEN, str(lineno))}")
         if where:
-            head += f", in {self._c(CYAN, code.co_name)}()"
+            head += f", in {self._c(CYAN, code.co_name)}({_arg_names(code)})"
         lines = [head]
         width = len(str(lineno + CONTEXT_LINES))
         for n in range(max(1, lineno - CONTEXT_LINES), lineno + CONTEXT_LINES + 1):
@@ -233,3 +233,20 @@ def _short_repr(value: Any, limit: int = 200) -> str:
     except Exception as e:
         r = f"<repr failed: {type(e).__name__}>"
     return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def _arg_names(code: types.CodeType) -> str:
+    """`a, b, *rest, **kw`: the frame's parameters, as IPython shows them after the function name."""
+    if code.co_name.startswith("<"):  # a module, class body or comprehension: no parameters
+        return ""
+    import inspect
+    try:
+        info = inspect.getargs(code)
+    except TypeError:
+        return ""
+    names = list(info.args)
+    if info.varargs:
+        names.append("*" + info.varargs)
+    if info.varkw:
+        names.append("**" + info.varkw)
+    return ", ".join(names)
