@@ -142,3 +142,19 @@ def test_traceback_frames_name_the_function_with_its_parameters(screen):
     s.wait_for(r"ZeroDivisionError: division by zero")
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_ls_and_cat_work_without_a_bang_as_in_ipython(screen, tmp_path):
+    (tmp_path / "notes.txt").write_text("first note\n")
+    (tmp_path / "sub").mkdir()
+    s = screen()
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line(f"cd {tmp_path}")
+    s.line("ls")
+    s.wait_for(r"notes\.txt\s+sub/")
+    s.line("cat notes.txt")
+    s.wait_for(r"^first note$")
+    s.line("%alias")
+    s.wait_for(r"^ls\s+ls -F$")
+    s.line("exit")
+    assert s.wait_exit() == 0

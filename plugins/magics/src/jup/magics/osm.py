@@ -112,21 +112,24 @@ def alias(line: str, *, shell: Any) -> None:
     table = _aliases.setdefault(shell, {})
     parts = line.strip().split(None, 1)
     if not parts:
-        if not table:
-            print("No aliases defined; define one with %alias NAME COMMAND")
-        else:
-            print(f"Total number of aliases: {len(table)}")
-            for name, cmd in sorted(table.items()):
-                print(f"{name:<12} {cmd}")
+        every = {**(DEFAULT_ALIASES if os.name == "posix" else {}), **table}
+        print(f"Total number of aliases: {len(every)}")
+        for name, cmd in sorted(every.items()):
+            print(f"{name:<12} {cmd}")
         return
     name = parts[0]
     if not name.isidentifier():
         raise UsageError(f"%alias: {name!r} is not a valid name for a magic")
     cmd = parts[1] if len(parts) > 1 else name
-    nargs = cmd.count("%s")
-    if nargs and "%l" in cmd:
+    if cmd.count("%s") and "%l" in cmd:
         raise UsageError("%alias: use either %s (each argument) or %l (the whole line), not both")
     table[name] = cmd
+    shell.magics.register(alias_spec(name, cmd))
+
+
+def alias_spec(name: str, cmd: str) -> MagicSpec:
+    """The line magic `%name args` that runs the shell command `cmd` with the arguments."""
+    nargs = cmd.count("%s")
 
     def run_alias(args: str, *, shell: Any) -> None:
         words = args.split()
@@ -141,7 +144,12 @@ def alias(line: str, *, shell: Any) -> None:
         return shell.system(text)
 
     run_alias.__doc__ = f"Alias for `{cmd}`."
-    shell.magics.register(MagicSpec(name=name, func=run_alias, kind="line", help=run_alias.__doc__))
+    return MagicSpec(name=name, func=run_alias, kind="line", needs_shell=True, help=run_alias.__doc__)
+
+
+#: what IPython users type without `!` on a POSIX system (`ls`, `cat x`...), through automagic
+DEFAULT_ALIASES = {"ls": "ls -F", "ll": "ls -F -l", "cat": "cat", "cp": "cp", "mv": "mv", "rm": "rm",
+                   "mkdir": "mkdir", "rmdir": "rmdir"}
 
 
 # ---- %pip ---------------------------------------------------------------------------------------
@@ -286,3 +294,5 @@ def writefile(line: str, cell: str, *, shell: Any) -> None:
 MAGICS = [magic_spec(cd), magic_spec(pwd), magic_spec(env), magic_spec(set_env), magic_spec(alias),
           magic_spec(pip), magic_spec(script, "script", "cell"), magic_spec(bash, "bash", "cell"),
           magic_spec(sh, "sh", "cell"), magic_spec(writefile, "writefile", "cell")]
+if os.name == "posix":
+    MAGICS += [alias_spec(name, cmd) for name, cmd in DEFAULT_ALIASES.items()]
