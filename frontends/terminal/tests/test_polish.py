@@ -158,3 +158,16 @@ def test_ls_and_cat_work_without_a_bang_as_in_ipython(screen, tmp_path):
     s.wait_for(r"^ls\s+ls -F$")
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_a_lone_question_mark_gives_the_intro_help(screen):
+    s = screen()
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("?")
+    s.wait_for(r"obj\?  / obj\?\?\s+help on obj")
+    s.wait_prompt()
+    s.line("20 + 1")
+    s.line("_ * 2, Out[2], In[2]")  # what the help promises is there
+    s.wait_for(r"Out\[3\]: \(42, 21, '20 \+ 1'\)")
+    s.line("exit")
+    assert s.wait_exit() == 0

@@ -95,8 +95,22 @@ def _help_line(stmt: str) -> str | None:
     return f"get_ipython().pinfo({m.group(2)!r}, {detail})"
 
 
+INTRO = """\
+jup's Python shell: Python plus a few IPython conveniences.
+
+  obj?  / obj??     help on obj / its source too (also ?obj)
+  %lsmagic          the magics; %name? for one's help (e.g. %timeit?)
+  !cmd / x = !cmd   run a shell command / capture its lines
+  cd, pwd, ls ...   magics and aliases work without % while no variable has the name
+  Tab               completes names, attributes, dict keys, paths
+  _ , __ , Out[n]   earlier results; In[n] earlier inputs; %history -n to list them
+"""
+
+
 def transform_cell(code: str) -> str:
     """The cell as plain Python."""
+    if code.strip() == "?":  # IPython's "Type '?' for help"
+        return f"print({INTRO!r})"
     stripped = code.lstrip("\n")
     if _MAGIC_HELP.match(stripped.strip()):  # `%%time?`: help, not a cell magic
         return _help_line(stripped.strip()) or code
