@@ -162,7 +162,8 @@ def test_ls_and_cat_work_without_a_bang_as_in_ipython(screen, tmp_path):
 
 def test_a_lone_question_mark_gives_the_intro_help(screen):
     s = screen()
-    s.wait_for(r"In \[1\]: ", timeout=60)
+    banner = s.wait_for(r"In \[1\]: ", timeout=60)
+    assert "`?` gives help" in banner, "the banner says how to get help, as IPython's does"
     s.line("?")
     s.wait_for(r"obj\?  / obj\?\?\s+help on obj")
     s.wait_prompt()

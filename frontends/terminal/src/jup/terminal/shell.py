@@ -179,7 +179,8 @@ class Shell:
         lines = [f"{brand.name} terminal {__version__} · kernel {self.bridge.handle.name} ({impl}) · {lang}"]
         if brand.banner:
             lines.append(brand.banner.strip())
-        lines.append("Tab completes, `(` shows the signature, Ctrl-C interrupts, Ctrl-D exits.")
+        helps = " `?` gives help," if self.language == "python" else ""  # IPython syntax, both kernels
+        lines.append(f"Tab completes, `(` shows the signature,{helps} Ctrl-C interrupts, Ctrl-D exits.")
         return "\n".join(lines) + "\n"
 
     def _prompt(self) -> list:
