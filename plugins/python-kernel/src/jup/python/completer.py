@@ -89,6 +89,12 @@ def _signature(obj: Any) -> str:
         return ""
 
 
+#: jedi's inference caches are process-wide and not thread-safe: one inference at a time in the
+#: process (a warm-up, or a timed-out inference still running, racing a request gave
+#: "ValueError: not enough values to unpack" deep inside jedi)
+_JEDI_RUN_LOCK = threading.Lock()
+
+
 class Completer:
     """Answers `complete_request`: `complete(code, cursor_pos)` returns the reply content."""
 
@@ -99,6 +105,7 @@ class Completer:
         self._modules: list[str] | None = None
         self._jedi: Any = None
         self._jedi_lock = threading.Lock()
+        self._jedi_run_lock = _JEDI_RUN_LOCK
         self._warming: threading.Thread | None = None
         self._warm = False
 
@@ -120,7 +127,8 @@ class Completer:
             self._module_names()
             if jedi is not None:
                 try:  # the first completion loads jedi's stubs for builtins: do it now, not on Tab
-                    jedi.Interpreter("''.upper().sp", [{}]).complete()
+                    with self._jedi_run_lock:
+                        jedi.Interpreter("''.upper().sp", [{}]).complete()
                 except Exception:
                     pass
             self._warm = True
@@ -478,6 +486,10 @@ class Completer:
         namespaces = self._namespaces() or [{}]
 
         def run() -> list[dict]:
+            with self._jedi_run_lock:
+                return infer()
+
+        def infer() -> list[dict]:
             interp = jedi.Interpreter(code, namespaces)
             out = []
             for c in interp.complete(line_no, col):
