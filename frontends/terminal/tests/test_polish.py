@@ -172,3 +172,16 @@ def test_a_lone_question_mark_gives_the_intro_help(screen):
     s.wait_for(r"Out\[3\]: \(42, 21, '20 \+ 1'\)")
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_a_long_output_leaves_no_client_warning_at_the_prompt(screen):
+    s = screen()  # the in-process kernel: the cell's output is shown by the executor only
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("for n in range(25000): print(n, flush=True)")
+    s.wait_for(r"^24999$", timeout=60)
+    s.wait_prompt()
+    s.line("'after'")
+    s.wait_for(r"Out\[2\]: 'after'")
+    assert "unread messages" not in s.text()
+    s.line("exit")
+    assert s.wait_exit() == 0

@@ -75,12 +75,19 @@ class KernelBridge:
     async def start(self, timeout: float = 30.0) -> dict:
         """Start the channel readers and wait until the kernel answers kernel_info."""
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._pump(self.client.get_shell_msg, self._on_shell)),
-                       loop.create_task(self._pump(self.client.get_iopub_msg, self._on_iopub)),
-                       loop.create_task(self._pump(self.client.get_stdin_msg, self._on_stdin))]
+        self._tasks = self._start_readers()
         self._watcher = loop.create_task(self._watch_process())
         await self.wait_ready(timeout)
         return self.kernel_info
+
+    def _start_readers(self) -> list[asyncio.Task]:
+        """One reader per channel. Not iopub when an executor runs the cells: it shows their output
+        itself, and a second reader would only pile up (and warn about) a copy of a long output."""
+        loop = asyncio.get_running_loop()
+        channels = [(self.client.get_shell_msg, self._on_shell), (self.client.get_stdin_msg, self._on_stdin)]
+        if self.executor is None:
+            channels.append((self.client.get_iopub_msg, self._on_iopub))
+        return [loop.create_task(self._pump(get, handle)) for get, handle in channels]
 
     async def wait_ready(self, timeout: float = 30.0) -> None:
         """Ask kernel_info until answered (a fresh kernel may drop the first request)."""
@@ -297,10 +304,7 @@ class KernelBridge:
                 t.cancel()
             await maybe_await(getattr(self.client, "stop_channels", lambda: None)())
             self.client = fresh()
-            loop = asyncio.get_running_loop()
-            self._tasks = [loop.create_task(self._pump(self.client.get_shell_msg, self._on_shell)),
-                           loop.create_task(self._pump(self.client.get_iopub_msg, self._on_iopub)),
-                           loop.create_task(self._pump(self.client.get_stdin_msg, self._on_stdin))]
+            self._tasks = self._start_readers()
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.get_running_loop().create_task(self._watch_process())
         await self.wait_ready(timeout)
