@@ -19,13 +19,19 @@ class Screen:
     def __init__(self, argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None,
                  width: int = 100, height: int = 40):
         self.name = f"jupterm-{uuid.uuid4().hex[:8]}"
-        self.socket = f"jupterm-{os.getpid()}"
+        # one tmux server per screen: on a shared socket, a new session can race the server that the
+        # previous screen's kill-session is shutting down, and silently never start
+        self.socket = self.name
         full_env = {**os.environ, **(env or {})}
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
         unset = "unset NO_COLOR; " if "NO_COLOR" not in (env or {}) else ""
         cmd = f"{unset}env {exports} {shlex.join(argv)}; echo __EXIT__$?; sleep 30"
-        self._tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                   "-c", cwd or os.getcwd(), "bash", "--norc", "--noprofile", "-c", cmd, env=full_env)
+        started = subprocess.run(["tmux", "-L", self.socket, "new-session", "-d", "-s", self.name,
+                                  "-x", str(width), "-y", str(height), "-c", cwd or os.getcwd(),
+                                  "bash", "--norc", "--noprofile", "-c", cmd],
+                                 capture_output=True, text=True, env=full_env, timeout=10)
+        if started.returncode != 0:
+            raise RuntimeError(f"tmux could not start {argv}: {started.stderr.strip()}")
 
     def _tmux(self, *args: str, env: dict | None = None) -> str:
         out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
@@ -95,4 +101,4 @@ class Screen:
         return int(re.search(r"__EXIT__(\d+)", screen).group(1))
 
     def close(self) -> None:
-        self._tmux("kill-session", "-t", self.name)
+        self._tmux("kill-server")  # this screen's own server: nothing else lives there
