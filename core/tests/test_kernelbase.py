@@ -214,7 +214,7 @@ def test_output_budget_sends_head_marker_and_tail_and_keeps_the_full_file(tmp_pa
         assert text.endswith("line 99999\n")  # the tail arrives when the cell ends
         marker = [line for line in text.splitlines() if line.startswith("[jup]") and "held back" in line]
         assert len(marker) == 1
-        path = marker[0].rsplit("full output: ", 1)[1]
+        path = marker[0].rsplit("full output: ", 1)[1].split(" (output id ")[0]
         with open(path) as f:
             full = f.read()
         assert full == "".join(f"line {i}\n" for i in range(100000))

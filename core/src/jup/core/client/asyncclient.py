@@ -18,7 +18,7 @@ from typing import Any
 import zmq
 import zmq.asyncio
 
-from jup.core.errors import KernelTimeout
+from jup.core.errors import KernelError, KernelTimeout
 from jup.core.protocol import messages as m
 from jup.core.protocol.connection import ConnectionInfo
 from jup.core.protocol.session import Session
@@ -220,6 +220,28 @@ class AsyncKernelClient:
                      timeout: float | None = None) -> str | dict:
         """Drop one queued execute (jup extension; see docs/protocol.md) without stopping the running one."""
         return await self._request("control", "cancel_request", m.cancel_request(msg_id), reply, timeout)
+
+    async def fetch_output(self, msg_id: str, name: str | None = None, offset: int = 0,
+                           size: int = 1 << 20, timeout: float = 5.0) -> dict:
+        """One chunk of the output a cell's budget held back (jup extension; see docs/protocol.md).
+
+        `msg_id` is the cell's execute_request msg_id (its execute_reply metadata's
+        `jup.output_id`). Returns the output_reply content: `text`, `next_offset`, `total`, `eof`.
+        Raises KernelError when the kernel has nothing for that cell, KernelTimeout when it does not
+        answer (kernels without the extension, such as ipykernel, stay silent).
+        """
+        try:
+            reply = await self._request("control", "output_request",
+                                        m.output_request(msg_id, name, offset, size), True, timeout)
+        except KernelTimeout:
+            raise KernelTimeout(f"The kernel did not answer output_request within {timeout} s: it may "
+                                "not support fetching held-back output (a jup extension), or be "
+                                "dead.") from None
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise KernelError(f"The kernel could not return that output: "
+                              f"{content.get('evalue') or content.get('ename') or 'unknown error'}")
+        return content
 
     async def input(self, string: str) -> None:
         """Answer the kernel's input_request."""

@@ -59,6 +59,21 @@ def _size(n: float) -> str:
     return f"{n:.1f} GB"
 
 
+#: Most bytes one output_reply carries.
+MAX_CHUNK = 1 << 20
+
+
+def _whole_chars(data: bytes) -> int:
+    """Length of `data` without a UTF-8 character cut off at its end."""
+    for back in range(1, min(4, len(data)) + 1):
+        b = data[-back]
+        if b & 0xC0 == 0x80:  # a continuation byte: look further back for the lead byte
+            continue
+        need = 1 if b < 0x80 else 2 if b < 0xE0 else 3 if b < 0xF0 else 4
+        return len(data) - back if need > back else len(data)
+    return len(data)
+
+
 class _CellOutput:
     """What one cell wrote to one stream so far, for the budget."""
 
@@ -91,6 +106,11 @@ class OutputBudget:
         self._sent: dict[str, int] = {}  # msg_id -> characters sent for that cell, both streams
         self._lock = threading.Lock()
         self.files: list[str] = []
+        #: msg_id -> {stream name: file} of every cell whose output was held back (for output_request)
+        self.held: dict[str, dict[str, str]] = {}
+        #: execution_count -> msg_id of the cells in `held` (for `%output N`)
+        self.cell_of: dict[int, str] = {}
+        self._writing: set[tuple[str, str]] = set()  # files of cells still running (not eof yet)
 
     def admit(self, key: tuple[str, str], text: str) -> str:
         """Return the part of `text` to send now; keep the rest in the cell's file and tail."""
@@ -128,6 +148,8 @@ class OutputBudget:
         fd = os.open(st.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         st.file = open(fd, "w", encoding="utf-8", errors="replace")
         self.files.append(st.path)
+        self.held.setdefault(key[0], {})[key[1]] = st.path
+        self._writing.add(key)
 
     def _hold(self, st: _CellOutput, text: str) -> None:
         st.file.write(text)
@@ -145,13 +167,60 @@ class OutputBudget:
         if st is None or st.file is None:
             return ""
         st.file.close()
+        self._writing.discard(key)
         tail = "".join(st.tail)[-self.tail_limit:] if self.tail_limit else ""
         nl = tail.find("\n")
         if 0 <= nl < len(tail) - 1 and len(tail) >= self.tail_limit:
             tail = tail[nl + 1:]  # start the tail on a whole line
         held = st.overflow - len(tail)
         return (f"[jup] {_size(held)} of {key[1]} held back (budget {_size(self.limit)} per cell); "
-                f"full output: {st.path}\n" + tail)
+                f"full output: {st.path} (output id {key[0]})\n" + tail)
+
+    def label(self, msg_id: str, execution_count: int) -> None:
+        """Remember which execution count a held-back cell had, so `%output N` can find it."""
+        if msg_id in self.held:
+            self.cell_of[execution_count] = msg_id
+
+    def read(self, msg_id: str, name: str | None = None, offset: int = 0,
+             size: int = MAX_CHUNK) -> dict:
+        """One chunk of a held-back cell's full output, as the content of an output_reply.
+
+        Offsets are bytes of the UTF-8 file; a chunk ends on a character boundary, so `next_offset`
+        is where the next chunk starts. Raises LookupError (a sentence for the user) when there is
+        nothing to read.
+        """
+        streams = self.held.get(msg_id)
+        if not streams:
+            raise LookupError(f"no output was held back for the cell with msg_id {msg_id!r}: either its "
+                              "output fit the budget or this kernel did not run it")
+        if name is None:
+            name = "stdout" if "stdout" in streams else next(iter(streams))
+        path = streams.get(name)
+        if path is None:
+            raise LookupError(f"no {name} was held back for cell {msg_id!r} (held back: "
+                              f"{', '.join(sorted(streams))})")
+        offset, size = max(0, int(offset)), max(1, min(int(size), MAX_CHUNK))
+        try:
+            with open(path, "rb") as f:
+                total = os.fstat(f.fileno()).st_size
+                f.seek(offset)
+                data = f.read(size)
+        except OSError as e:
+            raise LookupError(f"the full {name} of cell {msg_id!r} is gone ({path}: {e.strerror}); "
+                              "it is removed when the kernel exits") from None
+        end = offset + len(data)
+        if end < total:
+            data = data[:_whole_chars(data)]
+            end = offset + len(data)
+        sizes = {}
+        for n, p in streams.items():
+            try:
+                sizes[n] = os.path.getsize(p)
+            except OSError:
+                pass
+        return {"status": "ok", "name": name, "text": data.decode("utf-8", "replace"), "offset": offset,
+                "next_offset": end, "total": total,
+                "eof": end >= total and (msg_id, name) not in self._writing, "held": sizes}
 
 
 class OutStream(io.TextIOBase):

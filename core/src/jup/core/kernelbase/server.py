@@ -33,6 +33,7 @@ from jup.core.kernelbase.io_thread import (
     log_to_fd,
 )
 from jup.core.kernelbase.iostream import (
+    MAX_CHUNK,
     OutputBudget,
     OutStream,
     current_parent,
@@ -464,8 +465,11 @@ class Kernel:
         # sends the next cell must see it run
         doomed = (self._queue.take_executes()
                   if reply["status"] == "error" and content.get("stop_on_error", True) else ())
-        self._send(SHELL, "execute_reply", reply, msg, idents,
-                   metadata={"started": started, "status": reply["status"], "dependencies_met": True})
+        reply_meta = {"started": started, "status": reply["status"], "dependencies_met": True}
+        held = self._held_back(msg)
+        if held:
+            reply_meta["jup"] = held
+        self._send(SHELL, "execute_reply", reply, msg, idents, metadata=reply_meta)
         current_parent.reset(token)
         seq = self._cell_seq
         self._executing = False
@@ -500,6 +504,21 @@ class Kernel:
             s.flush()
         for s in (self.stdout, self.stderr):
             s.finish_cell(msg)
+
+    def _held_back(self, msg: dict) -> dict | None:
+        """The execute_reply metadata's `jup` field when the cell's output passed its budget."""
+        msg_id = msg["header"].get("msg_id", "")
+        streams = self._budget.held.get(msg_id)
+        if not streams:
+            return None
+        self._budget.label(msg_id, self.execution_count)
+        sizes = {}
+        for name, path in streams.items():
+            try:
+                sizes[name] = os.path.getsize(path)
+            except OSError:
+                pass
+        return {"held_back": sizes, "output_id": msg_id, "execution_count": self.execution_count}
 
     def _abort(self, idents: list, msg: dict, status: bool = True) -> None:
         """Reply 'aborted' to an execute that will not run."""
@@ -635,7 +654,8 @@ class Kernel:
     _INTROSPECTION = {"complete_request": "complete_reply", "inspect_request": "inspect_reply",
                       "is_complete_request": "is_complete_reply", "history_request": "history_reply"}
     _CONTROL = {"shutdown_request": "_on_shutdown", "interrupt_request": "_on_interrupt",
-                "cancel_request": "_on_cancel", "debug_request": "_on_debug"}
+                "cancel_request": "_on_cancel", "debug_request": "_on_debug",
+                "output_request": "_on_output"}
 
     def _kernel_busy(self) -> bool:
         return self._main_busy or len(self._queue) > 0
@@ -802,6 +822,20 @@ class Kernel:
         if item is not None:
             self._abort(*item, status=False)
         self._send(channel, "cancel_reply", {"status": "ok", "cancelled": item is not None}, msg, idents)
+
+    def _on_output(self, channel: int, idents: list, msg: dict) -> None:
+        """jup output_request: a chunk of a cell's full output that its budget held back."""
+        c = msg["content"]
+        try:
+            name = c.get("name")
+            if name not in (None, "stdout", "stderr"):
+                raise LookupError(f"name must be 'stdout' or 'stderr', not {name!r}")
+            content = self._budget.read(str(c.get("msg_id", "")), name, c.get("offset", 0),
+                                        c.get("size", MAX_CHUNK))
+        except (LookupError, TypeError, ValueError) as e:
+            content = {"status": "error", "ename": type(e).__name__, "evalue": str(e),
+                       "traceback": []}
+        self._send(channel, "output_reply", content, msg, idents)
 
     def _on_debug(self, channel: int, idents: list, msg: dict) -> None:
         c = msg["content"]

@@ -22,7 +22,8 @@ CHANNEL_OF: dict[str, str] = {
         "comm_open", "comm_msg", "comm_close")},
     **{t: "control" for t in (
         "shutdown_request", "shutdown_reply", "interrupt_request", "interrupt_reply",
-        "debug_request", "debug_reply", "cancel_request", "cancel_reply")},
+        "debug_request", "debug_reply", "cancel_request", "cancel_reply", "output_request",
+        "output_reply")},
     **{t: "iopub" for t in (
         "stream", "display_data", "update_display_data", "execute_input", "execute_result", "error",
         "status", "clear_output", "debug_event")},
@@ -213,6 +214,21 @@ def cancel_request(msg_id: str) -> dict:
 def cancel_reply(cancelled: bool, status: str = "ok") -> dict:
     """Content of a cancel_reply."""
     return {"status": status, "cancelled": cancelled}
+
+
+def output_request(msg_id: str, name: str | None = None, offset: int = 0, size: int = 1 << 20) -> dict:
+    """Content of a jup output_request: a chunk of the output a cell's budget held back."""
+    content: dict[str, Any] = {"msg_id": msg_id, "offset": offset, "size": size}
+    if name is not None:
+        content["name"] = name
+    return content
+
+
+def output_reply(name: str, text: str, offset: int, next_offset: int, total: int, eof: bool,
+                 held: dict | None = None, status: str = "ok") -> dict:
+    """Content of an output_reply (offsets and sizes in bytes of the UTF-8 output)."""
+    return {"status": status, "name": name, "text": text, "offset": offset, "next_offset": next_offset,
+            "total": total, "eof": eof, "held": held or {}}
 
 
 def debug_request(command: str, arguments: dict | None = None, seq: int = 1) -> dict:
