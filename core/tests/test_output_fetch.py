@@ -114,3 +114,20 @@ def test_kernel_without_the_extension_times_out_with_a_clear_error(env):
         # the client still works afterwards
         assert c.kernel_info(reply=True, timeout=20)["content"]["status"] == "ok"
         c.stop_channels()
+
+
+def test_output_magic_pages_the_held_back_text(python):
+    c = python
+    reply, _ = _run(c, PRINT)
+    n = reply["content"]["execution_count"]
+    assert reply["metadata"]["jup"]["execution_count"] == n
+    _run(c, "print('a later cell')")
+    for line in (f"%output {n}", "%output", f"%output {n} stdout"):
+        shown = c.execute(line, reply=True, timeout=30)["content"]
+        assert shown["status"] == "ok", shown
+        pages = [p for p in shown["payload"] if p["source"] == "page"]
+        assert pages and pages[0]["data"]["text/plain"] == EXPECTED, line
+    for line, why in ((f"%output {n} stderr", "no stderr of cell"), ("%output 99999", "was not held back"),
+                      ("%output x", "expected a cell number")):
+        shown = c.execute(line, reply=True, timeout=30)["content"]
+        assert shown["status"] == "error" and why in shown["evalue"], (line, shown)

@@ -585,6 +585,18 @@ class Kernel:
         or ('page', data={'text/plain': ...}, start=0)."""
         self.payloads.append({"source": source, **data})
 
+    def held_output(self, execution_count: int | None = None) -> tuple[int, str, dict[str, str]]:
+        """(execution count, msg_id, {stream: file}) of a cell whose output passed its budget, for
+        `%output N` (None: the latest such cell). LookupError with a sentence for the user if none."""
+        cells = self._budget.cell_of
+        if not cells:
+            raise LookupError("no cell's output has passed its budget in this kernel")
+        n = max(cells) if execution_count is None else execution_count
+        if n not in cells:
+            raise LookupError(f"cell {n}'s output was not held back (cells with held-back output: "
+                              f"{', '.join(map(str, sorted(cells)))})")
+        return n, cells[n], dict(self._budget.held.get(cells[n], {}))
+
     def raw_input(self, prompt: str = "", password: bool = False) -> str:
         """Ask the frontend for a line of input through the stdin channel and wait for it."""
         if not self._allow_stdin:

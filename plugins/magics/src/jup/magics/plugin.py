@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from jup.core import MagicSpec, hookimpl
 
-GROUPS = ("basic", "display", "execution", "extension", "history", "namespace", "osm", "timing")
+GROUPS = ("basic", "display", "execution", "extension", "history", "namespace", "osm", "timing",
+          "output")
 
 
 def all_magics() -> list[MagicSpec]:
