@@ -324,3 +324,16 @@ def test_jup_command_options_reach_the_shell_without_a_config_file(private_env, 
         assert plain.wait_exit() == 0
     finally:
         plain.close()
+
+
+@pytest.mark.parametrize("kernel", [pytest.param([], id="in-process"),
+                                    pytest.param(["--kernel", "python"], id="python-process")])
+def test_output_past_the_budget_says_how_to_see_all_of_it(screen, kernel):
+    s = screen(*kernel, env={"JUP_OUTPUT_BUDGET": "2000"})
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("for i in range(3000): print('row', i)")
+    s.wait_for(r"Run %output 1 to see all of it", timeout=30)
+    s.line("%output 1")  # PAGER=cat in these tests: the whole output lands on the screen
+    s.wait_for(r"row 2999\s+In \[3\]: ", timeout=30)
+    s.line("exit")
+    assert s.wait_exit() == 0

@@ -64,6 +64,7 @@ class KernelBridge:
         self.running_started: asyncio.Event | None = None  #: set when the kernel says it is busy with our cell
         self.executor: Any = None  #: runs cells itself (in-process kernels), else None
         self.execution_count = 0  #: the kernel's count after our last cell
+        self.held_back: dict | None = None  #: the last cell's execute_reply metadata `jup` (output past its budget)
         self.on_death: Callable[[KernelDied], None] | None = None  #: told as soon as the kernel dies
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -228,10 +229,13 @@ class KernelBridge:
                       silent: bool = False, store_history: bool = True) -> dict:
         """Run `code`; every output message goes to `output` as it arrives. Returns the reply content."""
         self._check_dead()
+        self.held_back = None
         if self.executor is not None:  # blocks this loop while the user's code runs on this thread
             content = self.executor.run(code, output, allow_stdin=input_hook is not None, silent=silent,
                                         store_history=store_history)
             self.execution_count = content.get("execution_count") or self.execution_count
+            if store_history and not silent:
+                self.held_back = _held_in_process(self.executor, content.get("execution_count"))
             return content
         msg_id = await maybe_await(self.client.execute(code, silent=silent, store_history=store_history,
                                                        allow_stdin=input_hook is not None))
@@ -249,6 +253,7 @@ class KernelBridge:
                 except TimeoutError:
                     pass
             self.execution_count = reply["content"].get("execution_count") or self.execution_count
+            self.held_back = (reply.get("metadata") or {}).get("jup")  # output past the cell's budget
             return reply["content"]
         finally:
             self._iopub.pop(msg_id, None)
@@ -309,3 +314,18 @@ class KernelBridge:
             self._watcher = asyncio.get_running_loop().create_task(self._watch_process())
         await self.wait_ready(timeout)
         return self.kernel_info
+
+
+def _held_in_process(executor: Any, count: int | None) -> dict | None:
+    """What an in-process kernel's budget held back of cell `count` (the execute_reply metadata's
+    `jup` field, which the in-process executor does not pass on)."""
+    kernel = getattr(getattr(executor, "km", None), "kernel", None)
+    if not count or not hasattr(kernel, "held_output"):
+        return None
+    try:
+        n, msg_id, files = kernel.held_output(count)
+    except LookupError:
+        return None
+    import os
+    sizes = {name: os.path.getsize(p) for name, p in files.items() if os.path.exists(p)}
+    return {"held_back": sizes, "output_id": msg_id, "execution_count": n}

@@ -329,6 +329,11 @@ class Shell:
             elif source == "ask_exit":
                 self._keep_going = False
         self.renderer.ensure_newline()
+        held = getattr(self.bridge, "held_back", None)
+        if held and held.get("execution_count"):
+            n, size = held["execution_count"], sum((held.get("held_back") or {}).values())
+            self.renderer.write(f"This cell printed {size / 1e6:.1f} MB; only its start and end are shown. "
+                                f"Run %output {n} to see all of it.\n", sys.stderr)
         self.renderer.write("\n")
 
     _keep_going = True
