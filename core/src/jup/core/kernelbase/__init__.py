@@ -62,7 +62,9 @@ Output
     5,000,000, env JUP_OUTPUT_BUDGET, 0 = unlimited): past it the frontend gets one notice line, the
     full output goes to a file in the runtime dir (removed when the kernel exits unless
     `keep_output_files` / JUP_KEEP_OUTPUT_FILES=1), and the cell's end sends a marker with how much
-    was held back and the file's path, then the tail.
+    was held back and the file's path, then the tail. Frontends fetch the full output with
+    output_request {msg_id, name, offset, size} on control (jup extension; execute_reply metadata
+    `jup.held_back` says there is some); `held_output(N)` serves `%output N`.
 
 Protocol behaviour
     iopub is an XPUB socket: each new subscriber gets an `iopub_welcome` {subscription} message, so
