@@ -185,3 +185,37 @@ def test_a_long_output_leaves_no_client_warning_at_the_prompt(screen):
     assert "unread messages" not in s.text()
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_attaching_again_continues_the_kernels_numbering(screen, private_env, tmp_path):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    cf = tmp_path / "kernel-attach.json"
+    jup = str(Path(sys.executable).parent / "jup")
+    kernel = subprocess.Popen([jup, "kernel", "--kernel", "python", "-f", str(cf)],
+                              env={**os.environ, **private_env}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not cf.exists() and time.monotonic() < deadline:  # bounded wait for the file
+            assert kernel.poll() is None, "jup kernel failed to start"
+            time.sleep(0.05)  # polling for the connection file, not a fixed delay
+        first = screen("--existing", str(cf))
+        first.wait_for(r"In \[1\]: ", timeout=60)
+        first.line("kept = 'yes'")
+        first.wait_for(r"In \[2\]: ")
+        first.line("exit")
+        assert first.wait_exit() == 0
+        second = screen("--existing", str(cf))
+        second.wait_for(r"In \[2\]: ", timeout=60)  # the kernel ran one cell: the next is 2
+        second.line("kept")
+        second.wait_for(r"^Out\[2\]: 'yes'$")
+        second.line("exit")
+        assert second.wait_exit() == 0
+        assert kernel.poll() is None, "leaving an attached kernel keeps it running"
+    finally:
+        kernel.kill()
+        kernel.wait(timeout=10)

@@ -10,7 +10,7 @@ import asyncio
 import sys
 from typing import Any
 
-from jup.core.errors import KernelError
+from jup.core.errors import JupError, KernelError
 from jup.terminal.bridge import KernelBridge
 
 DEFAULT_KERNEL = "python"
@@ -183,12 +183,25 @@ async def _attach(connection_file: str | None) -> KernelBridge:
     return KernelBridge(client, AttachedHandle(client, path.name), sync_client=sync_client)
 
 
+async def _learn_execution_count(bridge: KernelBridge) -> None:
+    """An attached kernel may have run cells already: a silent empty cell's reply carries its count,
+    so the first prompt is `In [n+1]`, not `In [1]` followed by `Out[n+1]`."""
+    try:
+        reply = await bridge.request("execute", "", silent=True, store_history=False, timeout=5.0)
+    except JupError:
+        return
+    count = reply.get("execution_count")
+    if isinstance(count, int) and count > 0:
+        bridge.execution_count = count
+
+
 async def open_kernel(name: str | None = None, existing: str | None = None, attach: bool = False,
                       timeout: float = 60.0) -> KernelBridge:
     """A started, ready bridge: attach if asked, else start `name` (default: Python in-process)."""
     if attach:
         bridge = await _attach(existing)
         await bridge.start(timeout=10.0)
+        await _learn_execution_count(bridge)
         return bridge
     import jup.core.manager as m
     bridge = await _open_core(m, name)
