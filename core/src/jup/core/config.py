@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import difflib
 import importlib
 import json
 import os
@@ -256,6 +255,8 @@ def validate_config(cfg: Config, origin: str, known: dict[str, type[Configurable
                               f"classes such as {', '.join(list(known)[:5])}. Put options under one.")
         cls = known.get(section)
         if cls is None:
+            import difflib  # only on a misspelling: not loaded in every kernel
+
             guess = difflib.get_close_matches(section, known, n=1)
             hint = f" Did you mean {guess[0]}?" if guess else ""
             warnings.append(f"In {origin}: no installed part of jup reads section {section!r}; it is "
@@ -267,6 +268,8 @@ def validate_config(cfg: Config, origin: str, known: dict[str, type[Configurable
         for name, value in options.items():
             trait = _trait_of(cls, name)
             if trait is None:
+                import difflib  # only on a misspelling: not loaded in every kernel
+
                 guess = difflib.get_close_matches(name, allowed, n=1)
                 hint = f"Did you mean {section}.{guess[0]}? " if guess else ""
                 raise ConfigError(f"In {origin}: {section}.{name} is not an option of {section}. {hint}"

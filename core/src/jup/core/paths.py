@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 
-def _home() -> Path:
-    return Path(os.path.expanduser("~"))
+def _home(*parts: str) -> str:
+    # os.path, not pathlib: this module is imported by every kernel, pathlib costs ~0.6 MiB there
+    return os.path.join(os.path.expanduser("~"), *parts)
 
 
 def jupyter_data_dir() -> str:
@@ -17,10 +17,10 @@ def jupyter_data_dir() -> str:
     if env:
         return env
     if sys.platform == "darwin":
-        return str(_home() / "Library" / "Jupyter")
+        return _home("Library", "Jupyter")
     if os.name == "nt":
-        return os.path.join(os.environ.get("APPDATA", str(_home())), "jupyter")
-    xdg = os.environ.get("XDG_DATA_HOME") or str(_home() / ".local" / "share")
+        return os.path.join(os.environ.get("APPDATA", _home()), "jupyter")
+    xdg = os.environ.get("XDG_DATA_HOME") or _home(".local", "share")
     return os.path.join(xdg, "jupyter")
 
 
@@ -50,7 +50,7 @@ def jup_config_dir() -> str:
     env = os.environ.get("JUP_CONFIG_DIR")
     if env:
         return env
-    xdg = os.environ.get("XDG_CONFIG_HOME") or str(_home() / ".config")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or _home(".config")
     return os.path.join(xdg, "jup")
 
 
@@ -65,5 +65,5 @@ def jup_data_dir() -> str:
     env = os.environ.get("JUP_DATA_DIR")
     if env:
         return env
-    xdg = os.environ.get("XDG_DATA_HOME") or str(_home() / ".local" / "share")
+    xdg = os.environ.get("XDG_DATA_HOME") or _home(".local", "share")
     return os.path.join(xdg, "jup")

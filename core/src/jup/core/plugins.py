@@ -8,7 +8,6 @@ else keeps working.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import threading
@@ -180,6 +179,8 @@ class PluginHost:
             for hook in unknown:
                 funcs = ", ".join(f"{getattr(i.function, '__module__', '?')}.{i.function.__name__}"
                                   for i in hook.get_hookimpls() if i.plugin_name == name)
+                import difflib  # only on a misspelling: not loaded in every kernel
+
                 guess = difflib.get_close_matches(hook.name, _spec_names(), n=1)
                 hint = f" (did you mean {guess[0]}?)" if guess else ""
                 parts.append(f"{hook.name} (function {funcs}) is not a jup hook{hint}")

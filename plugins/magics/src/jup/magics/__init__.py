@@ -3,6 +3,17 @@ hook (see `jup.magics.plugin`). `jup.magics.args` helps third-party magics parse
 
 from __future__ import annotations
 
-from jup.magics.args import MagicArgumentParser, parse_argstring, split_options
+from typing import Any
+
+from jup.magics.args import parse_argstring, split_options
 
 __all__ = ["MagicArgumentParser", "parse_argstring", "split_options"]
+
+
+def __getattr__(name: str) -> Any:
+    """`MagicArgumentParser` on first use: it imports argparse, which idle kernels do without."""
+    if name == "MagicArgumentParser":
+        from jup.magics import args
+
+        return args.MagicArgumentParser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,15 +8,15 @@ import io
 import json
 import os
 import runpy
-import shlex
 import sys
-import timeit as _timeit
+import time
 import tokenize
 import types
 from typing import Any
 
 from jup.core import UsageError
-from jup.magics.args import MagicArgumentParser, int_option, magic_spec, parse_argstring, split_options
+from jup.magics import args as _args
+from jup.magics.args import int_option, magic_spec, parse_argstring, split_options
 
 # ---- %run ---------------------------------------------------------------------------------------
 
@@ -32,6 +32,8 @@ def run(line: str, *, shell: Any) -> None:
     The script sees `__name__ == "__main__"` and `sys.argv == [script, *args]`.
     .ipy files and .ipynb notebooks run cell by cell through the shell.
     """
+    import shlex
+
     opts, rest = split_options(line, "itmN:", "run")
     try:
         argv = shlex.split(rest)
@@ -48,10 +50,10 @@ def run(line: str, *, shell: Any) -> None:
     if not opts.get("t"):
         runner()
         return
-    t0, w0 = os.times(), _timeit.default_timer()
+    t0, w0 = os.times(), time.perf_counter()
     for _ in range(repeat):
         runner()
-    w1, t1 = _timeit.default_timer(), os.times()
+    w1, t1 = time.perf_counter(), os.times()
     user, system, wall = t1.user - t0.user, t1.system - t0.system, w1 - w0
     print("\nCPU timings (estimated):")
     if repeat > 1:
@@ -351,7 +353,7 @@ def capture(line: str, cell: str, *, shell: Any) -> None:
     %%capture [--no-stdout] [--no-stderr] [--no-display] [VAR]
     With VAR, the captured output is stored as a CapturedIO in VAR: `VAR.stdout`, `VAR.stderr`,
     `VAR.outputs`, and `VAR.show()` to display it later. The --no-X flags leave that kind shown."""
-    parser = MagicArgumentParser("%%capture")
+    parser = _args.MagicArgumentParser("%%capture")
     parser.add_argument("--no-stdout", action="store_true")
     parser.add_argument("--no-stderr", action="store_true")
     parser.add_argument("--no-display", action="store_true")

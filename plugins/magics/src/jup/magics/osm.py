@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import codecs
 import os
-import selectors
-import shlex
-import shutil
 import signal
-import subprocess
 import sys
 import threading
 import weakref
 from typing import Any
 
 from jup.core import MagicSpec, UsageError
-from jup.magics.args import MagicArgumentParser, magic_spec, parse_argstring
+from jup.magics import args as _args
+from jup.magics.args import magic_spec, parse_argstring
 
 # ---- directories --------------------------------------------------------------------------------
 
@@ -158,6 +155,8 @@ DEFAULT_ALIASES = {"ls": "ls -F", "ll": "ls -F -l", "cat": "cat", "cp": "cp", "m
 def pip(line: str, *, shell: Any) -> None:
     """Run pip for the Python this kernel runs on: `%pip install PACKAGE` (any pip command).
     Restart the kernel afterwards if you upgraded a package that was already imported."""
+    import shlex
+
     if not line.strip():
         raise UsageError("%pip needs a pip command, e.g. %pip install requests")
     code = run_streaming([sys.executable, "-m", "pip", *shlex.split(line)])
@@ -175,6 +174,9 @@ def run_streaming(argv: list[str], stdin_text: str | None = None,
     """Run `argv`, feeding it `stdin_text`, and copy its stdout/stderr into the cell as they
     arrive (or into `keep['stdout'|'stderr']` when given). Returns the exit code. Interrupting
     the kernel interrupts the command."""
+    import selectors
+    import subprocess
+
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_text is not None else
                             subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=(os.name != "nt"))
@@ -228,8 +230,10 @@ def run_streaming(argv: list[str], stdin_text: str | None = None,
 
 
 def _script(interpreter: str | None, line: str, cell: str, shell: Any) -> None:
+    import shutil
+    import subprocess
     prog = "%%script" if interpreter is None else f"%%{interpreter}"
-    parser = MagicArgumentParser(prog)
+    parser = _args.MagicArgumentParser(prog)
     if interpreter is None:
         parser.add_argument("interpreter", nargs="+", help="the program that runs the cell")
     parser.add_argument("--out", help="store stdout in this variable instead of showing it")
@@ -274,7 +278,7 @@ def sh(line: str, cell: str, *, shell: Any) -> None:
 
 def writefile(line: str, cell: str, *, shell: Any) -> None:
     """Write the cell to a file: `%%writefile [-a] FILENAME` (-a appends)."""
-    parser = MagicArgumentParser("%%writefile")
+    parser = _args.MagicArgumentParser("%%writefile")
     parser.add_argument("-a", "--append", action="store_true")
     parser.add_argument("filename")
     args = parse_argstring(parser, line)

@@ -8,16 +8,14 @@ Output follows IPython's wording so that users' habits and notebooks' expectatio
 from __future__ import annotations
 
 import ast
-import cProfile
 import inspect
 import io
 import itertools
 import math
 import os
-import pstats
 import sys
 import textwrap
-import timeit as _timeit
+import time
 from typing import Any
 
 from jup.core import UsageError
@@ -97,7 +95,7 @@ class _AsyncTimer:
         self._inner = local["__jup_timeit"]
 
     def timeit(self, number: int) -> float:
-        coro = self._inner(itertools.repeat(None, number), _timeit.default_timer)
+        coro = self._inner(itertools.repeat(None, number), time.perf_counter)
         return self.shell._run_coroutine(coro)
 
     def repeat(self, repeat: int, number: int) -> list[float]:
@@ -114,17 +112,17 @@ def time_(line: str, cell: str | None = None, *, shell: Any) -> Any:
     code = cell if cell is not None else line
     if not code.strip():
         raise UsageError("%time needs something to time, e.g. %time sum(range(10**6))")
-    compile_start = _timeit.default_timer()
+    compile_start = time.perf_counter()
     body, expr = _split_last_expr(_transform(shell, code), "<timed code>", _flags(shell))
-    compile_time = _timeit.default_timer() - compile_start
-    t0, w0 = os.times(), _timeit.default_timer()
+    compile_time = time.perf_counter() - compile_start
+    t0, w0 = os.times(), time.perf_counter()
     value = None
     try:
         _run(shell, body)
         if expr is not None:
             value = _run(shell, expr)
     finally:
-        w1, t1 = _timeit.default_timer(), os.times()
+        w1, t1 = time.perf_counter(), os.times()
         user, system = t1.user - t0.user, t1.system - t0.system
         print(f"CPU times: user {format_time(user)}, sys: {format_time(system)}, "
               f"total: {format_time(user + system)}")
@@ -191,15 +189,17 @@ def timeit_(line: str, cell: str | None = None, *, shell: Any) -> TimeitResult |
         raise UsageError("%timeit needs a statement, e.g. %timeit sum(range(100))")
     stmt = _transform(shell, stmt)
     setup = _transform(shell, setup)
-    t0 = _timeit.default_timer()
+    t0 = time.perf_counter()
     try:
         if _flags(shell) and (_awaits(stmt) or _awaits(setup)) and hasattr(shell, "_run_coroutine"):
             timer: Any = _AsyncTimer(stmt, setup, shell)
         else:
-            timer = _timeit.Timer(stmt, setup, timer=_timeit.default_timer, globals=shell.user_ns)
+            import timeit
+
+            timer = timeit.Timer(stmt, setup, timer=time.perf_counter, globals=shell.user_ns)
     except SyntaxError as exc:
         raise UsageError(f"%timeit: the statement does not compile: {exc}") from None
-    compile_time = _timeit.default_timer() - t0
+    compile_time = time.perf_counter() - t0
     if number is None:
         number = 1
         for index in range(10):  # 1, 10, 100 ... loops until one run is long enough
@@ -232,6 +232,9 @@ def prun(line: str, cell: str | None = None, *, shell: Any) -> Any:
     if not code.strip():
         raise UsageError("%prun needs code to profile, e.g. %prun sum(range(10**6))")
     code = _transform(shell, code)
+    import cProfile  # here, not at module import: idle kernels need not load the profiler
+    import pstats
+
     prof = cProfile.Profile()
     try:
         prof.runctx(code, shell.user_ns, shell.user_ns)

@@ -7,7 +7,6 @@ answer with ours, now if `comm` is imported, else the moment it is.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Callable
@@ -43,8 +42,10 @@ def _patch(module: Any) -> None:
     module.get_comm_manager = get_comm_manager
 
 
-class _PatchLoader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader):
+class _PatchLoader:
+    """Loader by protocol (importlib.abc's import pulls pathlib and tempfile into every kernel)."""
+
+    def __init__(self, loader: Any):
         self.loader = loader
 
     def create_module(self, spec):
@@ -55,7 +56,7 @@ class _PatchLoader(importlib.abc.Loader):
         _patch(module)
 
 
-class _CommFinder(importlib.abc.MetaPathFinder):
+class _CommFinder:
     """Patches the `comm` package right after it is imported."""
 
     def find_spec(self, fullname: str, path=None, target=None):

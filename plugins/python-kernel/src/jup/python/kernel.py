@@ -12,13 +12,14 @@ from __future__ import annotations
 import builtins
 import io
 import os
-import platform
 import sys
 import threading
 from typing import Any
 
 from jup.core.kernelbase import Kernel
 from jup.core.kernelbase.io_thread import block_signals_here
+
+_PY_VERSION = sys.version.split()[0]  # what platform.python_version() says, without importing platform
 
 __version__ = "0.1.0"
 
@@ -84,11 +85,11 @@ class PythonKernel(Kernel):
     implementation = "jup-python"
     implementation_version = __version__
     language_info = {
-        "name": "python", "version": platform.python_version(), "mimetype": "text/x-python",
+        "name": "python", "version": _PY_VERSION, "mimetype": "text/x-python",
         "codemirror_mode": {"name": "ipython", "version": 3}, "pygments_lexer": "ipython3",
         "nbconvert_exporter": "python", "file_extension": ".py",
     }
-    banner = f"Python {platform.python_version()} — jup kernel {__version__}"
+    banner = f"Python {_PY_VERSION} — jup kernel {__version__}"
     help_links = [{"text": "Python Reference", "url": "https://docs.python.org/3/"}]
 
     def __init__(self, *args: Any, **kwargs: Any):
