@@ -219,3 +219,16 @@ def test_attaching_again_continues_the_kernels_numbering(screen, private_env, tm
     finally:
         kernel.kill()
         kernel.wait(timeout=10)
+
+
+def test_load_puts_the_file_at_the_next_prompt(screen, tmp_path):
+    (tmp_path / "snippet.py").write_text("loaded_value = 40 + 2\n")
+    s = screen()
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line(f"%load {tmp_path / 'snippet.py'}")
+    s.wait_for(r"\.\.\.: loaded_value = 40 \+ 2")  # the file's text, ready to edit and run
+    s.press("Enter")
+    s.line("loaded_value")
+    s.wait_for(r"Out\[\d+\]: 42")
+    s.line("exit")
+    assert s.wait_exit() == 0

@@ -324,8 +324,8 @@ class Shell:
             source = payload.get("source")
             if source == "page":
                 self._page(payload.get("data", {}))
-            elif source == "set_next_input" and not payload.get("replace"):
-                self.next_input = payload.get("text", "")
+            elif source == "set_next_input":  # `%load f.py`, `%recall` (replace=True has no other
+                self.next_input = payload.get("text", "")  # meaning here: the cell already ran)
             elif source == "ask_exit":
                 self._keep_going = False
         self.renderer.ensure_newline()
