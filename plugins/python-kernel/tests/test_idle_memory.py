@@ -6,6 +6,9 @@ entity table ~0.4 MiB, asyncio ~5 MiB, jedi/pygments/matplotlib far more)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from pykernel_helpers import run, start_kernel, stdout_of, stop_kernel
@@ -55,3 +58,16 @@ def test_deferred_imports_still_load_when_a_magic_or_an_error_needs_them(idle_ke
     assert reply["content"]["ename"] == "UsageError"
     loaded = _modules(kc)
     assert {"timeit", "argparse"} <= loaded
+
+
+def _arena_cap(env_extra: dict) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    code = "from jup.python.__main__ import limit_malloc_arenas; print(limit_malloc_arenas())"
+    return subprocess.run([sys.executable, "-c", code], env={**env, **env_extra}, capture_output=True,
+                          text=True, timeout=60, check=True).stdout.strip()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc only")
+def test_kernel_caps_malloc_arenas_unless_the_user_chose_a_number():
+    assert _arena_cap({}) == "True"
+    assert _arena_cap({"MALLOC_ARENA_MAX": "8"}) == "False"  # the user's setting is left alone
