@@ -232,3 +232,17 @@ def test_load_puts_the_file_at_the_next_prompt(screen, tmp_path):
     s.wait_for(r"Out\[\d+\]: 42")
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+def test_long_coloured_help_in_less_shows_colours_not_escape_codes(screen):
+    s = screen("--kernel", "python3", env={"PAGER": "less", "LESS": ""})  # ipykernel colours its help
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("import json")
+    s.line("json.dumps?")  # taller than the screen: paged
+    s.wait_for(r"Signature:", timeout=30)
+    s.wait_for(r"\x1b\[31mSignature:", escapes=True)  # the colour reached the terminal
+    assert "ESC[" not in s.text(), "less was not given -R: escape codes shown as text"
+    s.press("q")
+    s.wait_prompt()
+    s.line("exit")
+    assert s.wait_exit() == 0

@@ -348,8 +348,17 @@ class Shell:
         self.renderer.ensure_newline()
         if fits_on_screen(text):
             self.renderer.write(text.rstrip("\n") + "\n")
-        else:
+            return
+        saved = os.environ.get("LESS")
+        if "R" not in (saved or ""):  # less shows colours (not `ESC[31m`) only with -R
+            os.environ["LESS"] = f"{saved or ''} -R".strip()
+        try:
             pydoc.pager(text)
+        finally:
+            if saved is None:
+                os.environ.pop("LESS", None)
+            else:
+                os.environ["LESS"] = saved
 
     def _died_while_idle(self, died: KernelDied) -> None:
         """Say at once that the kernel died, above the prompt; the next cell offers the restart."""
