@@ -8,7 +8,7 @@ import os
 import sys
 
 #: malloc arenas for the kernel process (glibc), unless MALLOC_ARENA_MAX says otherwise.
-ARENAS = 2
+ARENAS = 1
 
 
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
@@ -16,8 +16,10 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
 
     glibc gives each new thread that allocates its own arena; the kernel's half-dozen mostly idle
     threads (sockets, heartbeat, history writer, shell loader) each keep one, ~2 MiB of idle RSS
-    in all (issue 13). Two arenas keep the main thread's allocations apart from the rest. A user's
-    MALLOC_ARENA_MAX wins (glibc has applied it already); elsewhere (macOS, musl) this does nothing.
+    in all (issue 13). One arena measured lowest and steadiest (two: +0.3 to +1.7 MiB, varying
+    run to run); sharing it costs little here, as Python allocates under the GIL and big buffers
+    (numpy's) are mmap'd outside arenas. A user's MALLOC_ARENA_MAX wins (glibc has applied it
+    already); elsewhere (macOS, musl) this does nothing.
     Returns whether the cap was set.
     """
     if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
