@@ -6,8 +6,6 @@ Nothing here touches a socket, so the hot path is a few dict lookups, json and o
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any
 
@@ -16,8 +14,9 @@ from jup.core.errors import MalformedMessage, ReplayError, SignatureError
 DELIM = b"<IDS|MSG>"
 MAX_FRAME_BYTES = 1 << 30  # a JSON part larger than this is refused as malformed
 
-_SCHEMES = {"hmac-sha256": hashlib.sha256, "hmac-sha512": hashlib.sha512, "hmac-sha1": hashlib.sha1,
-            "hmac-md5": hashlib.md5, "hmac-sha384": hashlib.sha384, "hmac-sha224": hashlib.sha224}
+#: signature_scheme -> hashlib algorithm name
+_SCHEMES = {"hmac-sha256": "sha256", "hmac-sha512": "sha512", "hmac-sha1": "sha1", "hmac-md5": "md5",
+            "hmac-sha384": "sha384", "hmac-sha224": "sha224"}
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 _loads = json.loads
@@ -87,10 +86,35 @@ def _pack_big(obj: Any) -> bytes:
     return _pack_fast(obj)
 
 
-class Signer:
-    """HMAC signer for message frames; an empty key disables signing, as in Jupyter."""
+def _builtin_sha256() -> Any:
+    """CPython's own SHA-256 (no OpenSSL), or None where it is missing."""
+    for name in ("_sha2", "_sha256"):  # 3.12+, 3.11
+        try:
+            return __import__(name).sha256
+        except (ImportError, AttributeError):
+            continue
+    return None
 
-    __slots__ = ("key", "scheme", "_proto")
+
+try:  # the constant-time comparison hmac.compare_digest re-exports, without importing hmac
+    from _operator import _compare_digest as _same
+except ImportError:  # pragma: no cover - other Pythons
+    from hmac import compare_digest as _same
+
+#: Messages with more bytes than this are signed through OpenSSL (faster on big data, loaded then).
+OPENSSL_FROM = 1 << 16
+
+
+class Signer:
+    """HMAC signer for message frames; an empty key disables signing, as in Jupyter.
+
+    hmac-sha256 (what every Jupyter tool uses) is computed with CPython's built-in SHA-256 for
+    ordinary messages: as fast as OpenSSL's at these sizes, and importing hashlib/hmac maps
+    libcrypto, ~3.6 MiB of every idle kernel's RSS (issue 13). Parts larger than `OPENSSL_FROM` in
+    all, and the other schemes, go through `hmac` with OpenSSL, imported on first need.
+    """
+
+    __slots__ = ("key", "scheme", "_inner", "_outer", "_ossl")
 
     def __init__(self, key: bytes | str = b"", scheme: str = "hmac-sha256"):
         if isinstance(key, str):
@@ -99,24 +123,44 @@ class Signer:
             raise ValueError(f"Unknown signature_scheme {scheme!r}; use one of {', '.join(sorted(_SCHEMES))}.")
         self.key = key
         self.scheme = scheme
-        self._proto = hmac.new(key, digestmod=_SCHEMES[scheme]) if key else None
+        self._inner = self._outer = self._ossl = None
+        sha256 = _builtin_sha256() if key and scheme == "hmac-sha256" else None
+        if sha256 is not None:  # HMAC (RFC 2104) over a 64-byte block, pads hashed once here
+            block = (sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+            self._inner = sha256(bytes(b ^ 0x36 for b in block))
+            self._outer = sha256(bytes(b ^ 0x5C for b in block))
+
+    def _openssl(self) -> Any:
+        if self._ossl is None:
+            import hmac
+
+            self._ossl = hmac.new(self.key, digestmod=_SCHEMES[self.scheme])
+        return self._ossl
 
     def sign(self, parts: list[bytes]) -> bytes:
         """Hex digest over the four JSON parts (b"" when unsigned)."""
-        if self._proto is None:
+        if not self.key:
             return b""
-        h = self._proto.copy()
+        inner = self._inner
+        if inner is not None and sum(map(len, parts)) <= OPENSSL_FROM:
+            h = inner.copy()
+            for p in parts:
+                h.update(p)
+            outer = self._outer.copy()
+            outer.update(h.digest())
+            return outer.hexdigest().encode()
+        h = self._openssl().copy()
         for p in parts:
             h.update(p)
         return h.hexdigest().encode()
 
     def verify(self, signature: bytes, parts: list[bytes]) -> None:
         """Raise SignatureError unless `signature` matches, in constant time."""
-        if self._proto is None:
+        if not self.key:
             return
         if not signature:
             raise SignatureError("message has no signature but this session requires one")
-        if not hmac.compare_digest(signature, self.sign(parts)):
+        if not _same(signature, self.sign(parts)):
             raise SignatureError("message signature does not match the session key")
 
 
