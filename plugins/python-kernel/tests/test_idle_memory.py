@@ -1,7 +1,7 @@
 """Idle memory (issue 13: <= 0.6x ipykernel's RSS): a kernel that has run one `pass` cell has not
 imported what only some cells need. Each module named here loads on first use; importing one at
 start again costs every kernel its memory (argparse ~0.4 MiB, pathlib+tempfile ~1.3 MiB, html's
-entity table ~0.4 MiB, asyncio ~5 MiB, jedi/pygments/matplotlib far more)."""
+entity table ~0.4 MiB, hashlib/hmac's libcrypto ~3.6 MiB, asyncio ~5 MiB, jedi/pygments/matplotlib far more)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(120)
 #: Loaded by cells, magics, errors or Tab, never by an idle kernel.
 DEFERRED = ["asyncio", "argparse", "pygments", "jedi", "matplotlib", "numpy", "pathlib", "tempfile",
             "importlib.resources", "html", "difflib", "cProfile", "pstats", "timeit", "subprocess",
-            "IPython"]
+            "IPython", "hashlib", "_hashlib", "hmac"]  # the last three: libcrypto, ~3.6 MiB
 
 PROBE = "import sys as _s, json as _j; print(_j.dumps(sorted(_s.modules)))"
 
