@@ -332,7 +332,9 @@ def test_interrupt_reply_says_whether_the_cell_stopped(own_km, tmp_path):
         for attempt in range(3):  # bounded: the interrupt can land in the µs before sum() starts
             fifo = tmp_path / f"summing{attempt}"
             os.mkfifo(fifo)
-            cell = kc.execute(f"with open({str(fifo)!r}, 'w') as f:\n    f.write('x')\nsum(range(10**12))")
+            # one statement: no shell code runs between the signal to the test and sum() starting
+            cell = kc.execute(f"import os\nfd = os.open({str(fifo)!r}, os.O_WRONLY)\n"
+                              "os.write(fd, b'x') and sum(range(10**12))")
             fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
             try:
                 assert select.select([fd], [], [], 30)[0], "the summing cell did not start"

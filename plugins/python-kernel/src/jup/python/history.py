@@ -21,6 +21,7 @@ import re
 import sqlite3
 import sys
 import threading
+import time
 import warnings
 import weakref
 from typing import Any
@@ -217,7 +218,9 @@ class HistoryManager:
         """Open (or create) the database and start a session; a corrupt file is moved aside."""
         if not self.enabled:
             return
-        for attempt in range(2):
+        moved_aside = False
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        for attempt in range(200):  # bounded in count and by the busy timeout
             try:
                 db = self._connect()
                 with db:
@@ -225,7 +228,13 @@ class HistoryManager:
                 self._db = db
                 return
             except sqlite3.DatabaseError as exc:
-                if attempt == 0 and self.path != ":memory:" and _looks_corrupt(exc):
+                # two kernels creating or switching one file to WAL at once: SQLite answers
+                # "locked" at once, without its busy handler, so wait a little and try again
+                if "locked" in str(exc) and time.monotonic() < deadline:
+                    time.sleep(min(0.01 * 2 ** attempt, 0.2))
+                    continue
+                if not moved_aside and self.path != ":memory:" and _looks_corrupt(exc):
+                    moved_aside = True
                     aside = self._move_aside()
                     self._problem(f"the history database {self.path} was corrupt ({exc}); it was "
                                   f"moved to {aside} and a new one started")
