@@ -11,7 +11,8 @@ from jup_cli_helpers import ensure_fixture_plugins
 from traitlets import Bool, CaselessStrEnum, Dict, Int, List, Unicode
 from traitlets.config import Configurable
 
-from jup.core import ConfigError, config, paths, plugins
+from jup.core import ConfigError, config, paths
+from jup.core import pluginhost as plugins
 from jup.core.config import (
     describe_trait,
     effective_config,
@@ -162,7 +163,7 @@ def test_lazy_list_edits_in_python_files(isolated):
 
 
 def test_plugin_defaults_can_block_plugins_and_bad_defaults_are_skipped(isolated, capsys):
-    from jup.core.plugins import PluginHost
+    from jup.core.pluginhost import PluginHost
 
     host = plugins.get_plugin_manager(blocked=[], allowed=None)
     assert isinstance(host, PluginHost)

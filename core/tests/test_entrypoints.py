@@ -12,7 +12,7 @@ from pathlib import Path
 from jup_cli_helpers import JUP, clean_env
 
 from jup.core.entrypoints import EntryPoint, scan
-from jup.core.plugins import NAMESPACE
+from jup.core.pluginhost import NAMESPACE
 
 PLUGIN = '''from jup.core import hookimpl, SubcommandSpec
 
@@ -85,7 +85,7 @@ def test_with_a_zip_on_the_path_discovery_still_finds_the_plugins(tmp_path):
     archive = tmp_path / "extra.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("extra_mod.py", "")
-    code = ("import sys; from jup.core.plugins import get_plugin_manager; h = get_plugin_manager(); "
+    code = ("import sys; from jup.core.pluginhost import get_plugin_manager; h = get_plugin_manager(); "
             "print(h.record('core-commands').status, 'stevedore' in sys.modules)")
     env = clean_env(tmp_path / "cfg", PYTHONPATH=str(archive))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)

@@ -12,8 +12,9 @@ import types
 import pytest
 from jup_cli_helpers import ROOT, ensure_fixture_plugins
 
-from jup.core import FrontendSpec, hookimpl, hookspecs, plugins, trace
-from jup.core.plugins import PluginHost, get_plugin_manager
+from jup.core import FrontendSpec, hookimpl, hookspecs, trace
+from jup.core import pluginhost as plugins
+from jup.core.pluginhost import PluginHost, get_plugin_manager
 
 
 @pytest.fixture(autouse=True)
@@ -167,7 +168,7 @@ def test_env_block_applies_to_a_default_host(monkeypatch):
 
 
 def test_importing_the_plugin_module_does_not_import_stevedore():
-    code = "import sys, jup.core.plugins, jup.core.app; print('stevedore' in sys.modules)"
+    code = "import sys, jup.core.pluginhost, jup.core.app; print('stevedore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 

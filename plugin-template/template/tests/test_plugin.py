@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jup.core.plugins import get_plugin_manager
+from jup.core.pluginhost import get_plugin_manager
 
 NAME = "__NAME__"
 

@@ -13,7 +13,7 @@ import pytest
 from pykernel_helpers import outputs, run, start_kernel, stdout_of, stop_kernel
 
 from jup.core import FormatterSpec, hookimpl
-from jup.core.plugins import PluginHost
+from jup.core.pluginhost import PluginHost
 from jup.python.publisher import RecordingPublisher
 from jup.python.shell import Shell
 

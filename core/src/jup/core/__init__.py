@@ -1,7 +1,7 @@
 """jup core: the public API plugins and frontends build on.
 
 Plugins import only from `jup.core` and these public modules; everything else is private:
-`jup.core.plugins` (get_plugin_manager), `jup.core.config` (load_config, register_configurable),
+`jup.core.pluginhost` (get_plugin_manager), `jup.core.config` (load_config, register_configurable),
 `jup.core.hookspecs` (the hook reference), `jup.core.protocol` (Session, wire, messages, connection),
 `jup.core.client` (kernel clients), `jup.core.manager` (kernel managers, pool, in-process),
 `jup.core.kernelspec`, `jup.core.kernelbase` (write a kernel), `jup.core.paths`, `jup.core.testing`.

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from jup.core import config
     from jup.core.errors import JupError
-    from jup.core.plugins import get_plugin_manager
+    from jup.core.pluginhost import get_plugin_manager
 
     try:
         if opts.overrides or opts.blocked or config.config_files_present():

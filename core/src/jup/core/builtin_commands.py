@@ -28,7 +28,7 @@ def _err(message: str) -> None:
 
 
 def _host() -> Any:
-    from jup.core.plugins import get_plugin_manager
+    from jup.core.pluginhost import get_plugin_manager
 
     return get_plugin_manager()
 

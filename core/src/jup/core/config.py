@@ -376,7 +376,7 @@ def load_config(argv_overrides: Iterable[str] | None = None, *, config_dir: str 
     Returns the merged Config and where each value came from; also remembered for `get_config()`.
     """
     global _CURRENT
-    from jup.core import plugins
+    from jup.core import pluginhost as plugins
 
     tl = _traitlets()
     overrides = split_overrides(argv_overrides or [])

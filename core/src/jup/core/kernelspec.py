@@ -93,7 +93,7 @@ class KernelSpec:
 def plugin_kernel_specs() -> dict[str, KernelSpec]:
     """Kernels declared by installed plugins through the `jup_kernels` hook."""
     try:
-        from jup.core.plugins import get_plugin_manager
+        from jup.core.pluginhost import get_plugin_manager
     except ImportError:  # plugin system not installed in this build
         return {}
     specs: dict[str, KernelSpec] = {}

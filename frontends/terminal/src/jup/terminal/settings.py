@@ -76,7 +76,7 @@ def _nothing_configured() -> bool:
     defaults (which might set ours)."""
     try:
         from jup.core.config import config_files_present, current_config
-        from jup.core.plugins import get_plugin_manager
+        from jup.core.pluginhost import get_plugin_manager
     except ImportError:
         return False
     loaded = current_config()

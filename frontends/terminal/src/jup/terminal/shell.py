@@ -39,7 +39,7 @@ def _branding() -> Any:
     """The organisation's Branding from the `jup_branding` hook, or jup's own."""
     from jup.core.specs import Branding
     try:
-        from jup.core.plugins import get_plugin_manager
+        from jup.core.pluginhost import get_plugin_manager
         result = get_plugin_manager().call_first("jup_branding")
         if result is not None:
             return result

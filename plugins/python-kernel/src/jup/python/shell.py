@@ -219,7 +219,7 @@ class Shell:
         if not self._plugins_loaded:
             self._plugins_loaded = True
             try:
-                from jup.core.plugins import get_plugin_manager
+                from jup.core.pluginhost import get_plugin_manager
                 self._plugin_host = get_plugin_manager()
             except Exception as e:
                 self.write_err(f"Plugins could not be loaded ({type(e).__name__}: {e}); "
