@@ -36,6 +36,9 @@ def _call(shell: Any, prog: str, method: str, name: str) -> str | None:
         raise
 
 
+_NOT_AN_EXTENSION = "The {name} module is not an IPython extension (it has no load_ipython_extension)."
+
+
 def load_ext(line: str, *, shell: Any) -> None:
     """Load an IPython extension by module name: `%load_ext module` imports it and calls its
     `load_ipython_extension(shell)`."""
@@ -44,7 +47,7 @@ def load_ext(line: str, *, shell: Any) -> None:
     if reason == "already loaded":
         print(f"The {name} extension is already loaded. To reload it, use:\n  %reload_ext {name}")
     elif reason == "no load function":
-        print(f"The {name} module is not an IPython extension (it has no load_ipython_extension).")
+        print(_NOT_AN_EXTENSION.format(name=name))
 
 
 def unload_ext(line: str, *, shell: Any) -> None:
@@ -64,7 +67,7 @@ def reload_ext(line: str, *, shell: Any) -> None:
     if reason == "no unload function":
         print(f"The {name} extension doesn't define how to unload it, so it cannot be reloaded.")
     elif reason == "no load function":
-        print(f"The {name} module is not an IPython extension (it has no load_ipython_extension).")
+        print(_NOT_AN_EXTENSION.format(name=name))
 
 
 MAGICS = [magic_spec(load_ext), magic_spec(unload_ext), magic_spec(reload_ext)]

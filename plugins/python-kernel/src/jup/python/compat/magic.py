@@ -28,15 +28,20 @@ def _shell_or_fail() -> Any:
     return shell
 
 
-def _register(kind: str) -> Callable:
+def _either_form(action: Callable[[Callable, str], Callable]) -> Callable:
+    """A decorator usable bare (`@deco`) or with a name (`@deco("name")`), as IPython's are."""
     def decorator(arg: Any = None) -> Any:
-        def do(func: Callable, name: str | None = None) -> Callable:
-            _shell_or_fail().register_magic_function(func, kind, name or func.__name__)
-            return func
         if callable(arg):
-            return do(arg)
-        return lambda func: do(func, arg)
+            return action(arg, arg.__name__)
+        return lambda func: action(func, arg or func.__name__)
     return decorator
+
+
+def _register(kind: str) -> Callable:
+    def register(func: Callable, name: str) -> Callable:
+        _shell_or_fail().register_magic_function(func, kind, name)
+        return func
+    return _either_form(register)
 
 
 register_line_magic = _register("line")
@@ -45,14 +50,10 @@ register_line_cell_magic = _register("line_cell")
 
 
 def _mark(kind: str) -> Callable:
-    def decorator(arg: Any = None) -> Any:
-        def mark(func: Callable, name: str | None = None) -> Callable:
-            setattr(func, _KIND, (kind, name or func.__name__))
-            return func
-        if callable(arg):
-            return mark(arg)
-        return lambda func: mark(func, arg)
-    return decorator
+    def mark(func: Callable, name: str) -> Callable:
+        setattr(func, _KIND, (kind, name))
+        return func
+    return _either_form(mark)
 
 
 line_magic = _mark("line")
