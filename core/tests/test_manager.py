@@ -300,3 +300,24 @@ def test_out_of_memory_evidence():
     assert not death.likely_oom(3, 0, 0, 990, 1000), "an exit code is not an OOM"
     err = KernelDied(-9, cell="x = [0] * 10**10", oom=True, kernel_name="kernel 'py'")
     assert "killed by SIGKILL (likely out of memory)" in str(err) and "x = [0] * 10**10" in str(err)
+
+
+def test_the_fake_kernel_exits_when_the_process_that_started_it_dies(tmp_path):
+    """A test that dies before its teardown must not leave fake kernels behind."""
+    import subprocess
+    import sys
+
+    from jup.core.protocol.connection import ConnectionInfo
+
+    cf = ConnectionInfo.allocate().write(tmp_path / "kernel-fake.json")
+    starter = ("import os, subprocess, sys\n"
+               "p = subprocess.Popen([sys.executable, '-m', 'jup.core.testing', '-f', sys.argv[1]],"
+               " env={**os.environ, 'JPY_PARENT_PID': str(os.getpid())})\n"
+               "print(p.pid, flush=True)\n")
+    out = subprocess.run([sys.executable, "-c", starter, str(cf)], capture_output=True, text=True,
+                         timeout=30)
+    pid = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and leftover_processes([pid]):  # bounded by the deadline
+        time.sleep(0.05)  # polling a process table, not synchronising with it
+    assert leftover_processes([pid]) == [], "the orphaned fake kernel is still running"

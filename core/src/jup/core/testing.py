@@ -121,12 +121,16 @@ class FakeKernel:
         return handled
 
     def serve_forever(self) -> None:
-        """Serve until a shutdown_request (the process form of this kernel)."""
+        """Serve until a shutdown_request, or until the process that started it (JPY_PARENT_PID)
+        is gone: a test that dies before its teardown must not leave fake kernels running."""
+        parent = int(os.environ.get("JPY_PARENT_PID") or 0)
         while self.running:
             try:
                 self.pump(0.1)
             except KeyboardInterrupt:  # an interrupt while idle: nothing to stop
                 pass
+            if parent and os.getppid() != parent:  # re-parented: our parent exited
+                self.running = False
 
     def _reply(self, idents: list[bytes], parent: dict, msg_type: str, content: dict) -> None:
         self.session.send(self.shell, msg_type, content, parent, idents)
