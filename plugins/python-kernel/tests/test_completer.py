@@ -3,7 +3,11 @@ paths, magics, module names, jedi for the rest; types in the metadata; fast on h
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
+import pkgutil
+import sys
+import sysconfig
 import statistics
 import time
 
@@ -238,3 +242,49 @@ def test_completion_while_another_thread_adds_names(shell):
     finally:
         stop.set()
         t.join(10)
+
+
+def _loaders():
+    import importlib._bootstrap_external as external
+    return external._get_supported_file_loaders()
+
+
+def test_jedi_never_swaps_sys_path_under_the_users_code(comp):
+    """jedi looks modules up with `sys.path` rebound to a copy; on the completer's thread that
+    lost whatever the user's running cell added to sys.path meanwhile (seen as a flaky %run -m)."""
+    live = sys.path
+    stdlib = sysconfig.get_paths()["stdlib"]  # where jedi will search for `colorsys`
+    seen: list[bool] = []
+
+    class Observer:  # the finder for the stdlib entry notes whether sys.path is the user's list
+        def __init__(self, inner):
+            self.inner = inner
+
+        def find_spec(self, name, target=None):
+            if name == "colorsys":
+                seen.append(sys.path is live)
+            return self.inner.find_spec(name, target)
+
+        def invalidate_caches(self):
+            self.inner.invalidate_caches()
+
+        def iter_modules(self, prefix=""):
+            return pkgutil.iter_importer_modules(self.inner, prefix)
+
+    def observe(entry: str):
+        if entry != stdlib:
+            raise ImportError
+        return Observer(importlib.machinery.FileFinder(entry, *_loaders()))
+
+    sys.path_hooks.insert(0, observe)
+    saved_finder = sys.path_importer_cache.pop(stdlib, None)
+    try:
+        reply = comp.complete("import colorsys\ncolorsys.rgb_to_h", timeout=20)
+    finally:
+        sys.path_hooks.remove(observe)
+        sys.path_importer_cache.pop(stdlib, None)
+        if saved_finder is not None:
+            sys.path_importer_cache[stdlib] = saved_finder
+    assert "rgb_to_hsv" in _matches(reply)
+    assert seen and all(seen), seen
+    assert sys.path is live

@@ -95,6 +95,30 @@ def _signature(obj: Any) -> str:
 _JEDI_RUN_LOCK = threading.Lock()
 
 
+def _keep_sys_path_in_place() -> None:
+    """jedi imports and finds modules with `sys.path` rebound to a copy and restores it after. On
+    our background thread that rebinding is process-wide: a `sys.path.insert` the user's cell made
+    meanwhile went into the copy and was lost, and the cell's imports searched jedi's list. In one
+    process jedi's path is ours anyway, so its two helpers run on the live list."""
+    try:
+        from jedi.inference.compiled.subprocess import functions
+    except ImportError:  # another jedi layout: nothing to wrap
+        return
+    if getattr(functions, "_jup_live_sys_path", False):
+        return
+    load_module, get_module_info = functions.load_module, functions.get_module_info
+
+    def load_on_live_path(inference_state: Any, **kwargs: Any) -> Any:
+        kwargs["sys_path"] = sys.path  # jedi's swap becomes `sys.path = sys.path`
+        return load_module(inference_state, **kwargs)
+
+    def find_on_live_path(inference_state: Any, sys_path: Any = None, **kwargs: Any) -> Any:
+        return get_module_info(inference_state, sys_path=None, **kwargs)
+
+    functions.load_module, functions.get_module_info = load_on_live_path, find_on_live_path
+    functions._jup_live_sys_path = True
+
+
 class Completer:
     """Answers `complete_request`: `complete(code, cursor_pos)` returns the reply content."""
 
@@ -470,6 +494,7 @@ class Completer:
                     import jedi
                     jedi.settings.allow_unsafe_interpreter_executions = False  # no properties run
                     jedi.settings.case_insensitive_completion = False
+                    _keep_sys_path_in_place()
                     self._jedi = jedi
                 except ImportError:
                     self.use_jedi = False
