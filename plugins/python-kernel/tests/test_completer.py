@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib.machinery
 import os
 import pkgutil
+import statistics
 import sys
 import sysconfig
-import statistics
 import time
 
 import pytest
