@@ -3,17 +3,14 @@ entry point (fast), and a real kernel process for the few end-to-end checks."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
 
+from jup.core.testing import KernelProcess
 from jup.python.publisher import RecordingPublisher
 from jup.python.shell import Shell
-
-START_TIMEOUT = 30
 
 
 class Session:
@@ -65,47 +62,11 @@ def sess(tmp_path, capsys, monkeypatch) -> Iterator[Session]:
         sh._history.close()
 
 
-def start_kernel(tmp_path, extra_env: dict | None = None):
-    """Start our Python kernel as a process; return (process, ready BlockingKernelClient)."""
-    from jupyter_client import BlockingKernelClient
-    from jupyter_client.connect import write_connection_file
-    conn = str(tmp_path / "kernel.json")
-    write_connection_file(conn)
-    env = dict(os.environ, JUP_HISTORY_FILE=str(tmp_path / "history.sqlite"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), **(extra_env or {}))
-    proc = subprocess.Popen([sys.executable, "-m", "jup.python", "-f", conn], env=env,
-                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    kc = BlockingKernelClient(connection_file=conn)
-    kc.load_connection_file()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=START_TIMEOUT)
-    except Exception:
-        proc.kill()
-        _, err = proc.communicate(timeout=10)
-        kc.stop_channels()
-        raise RuntimeError(f"kernel did not start: {err.decode()[-2000:]}")
-    return proc, kc
-
-
-def stop_kernel(proc, kc) -> None:
-    try:
-        kc.shutdown()
-        proc.wait(timeout=10)
-    except Exception:
-        proc.kill()
-        proc.wait(timeout=10)
-    finally:
-        kc.stop_channels()
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe:
-                pipe.close()
-
-
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     """One real kernel process per test module, driven by jupyter_client."""
     tmp = tmp_path_factory.mktemp("kernel")
-    proc, kc = start_kernel(tmp)
-    yield kc
-    stop_kernel(proc, kc)
+    env = {"JUP_HISTORY_FILE": str(tmp / "history.sqlite"), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
+    kp = KernelProcess([sys.executable, "-m", "jup.python"], tmp, env, cwd=tmp)
+    yield kp.kc
+    kp.stop()

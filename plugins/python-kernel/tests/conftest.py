@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pykernel_helpers import outputs, run, start_kernel, stdout_of, stop_kernel  # noqa: F401 (re-exported)
+from pykernel_helpers import outputs, run, start_kernel, stdout_of  # noqa: F401 (re-exported)
 
 from jup.python.publisher import RecordingPublisher
 from jup.python.shell import Shell
@@ -23,15 +23,15 @@ def shell(tmp_path) -> Iterator[Shell]:
 @pytest.fixture
 def kernel(tmp_path):
     """A real Python kernel process of ours and a jupyter_client BlockingKernelClient to it."""
-    proc, kc = start_kernel(tmp_path)
-    yield kc
-    stop_kernel(proc, kc)
+    kp = start_kernel(tmp_path)
+    yield kp.kc
+    kp.stop()
 
 
 @pytest.fixture(scope="module")
 def shared_kernel(tmp_path_factory):
     """One kernel for a module's read-mostly tests (starting one per test costs ~0.5 s)."""
     tmp = tmp_path_factory.mktemp("kernel")
-    proc, kc = start_kernel(tmp)
-    yield kc
-    stop_kernel(proc, kc)
+    kp = start_kernel(tmp)
+    yield kp.kc
+    kp.stop()

@@ -357,8 +357,9 @@ def test_in_process_kernel_runs_cells_on_the_callers_thread():
 def test_plugins_load_in_the_background_yet_the_first_cell_and_completion_have_them(tmp_path):
     """The shell and plugins load on a thread after start (kernel_info does not wait for them); a
     completion of a plugin magic and the first cell, sent at once, wait for them and find them."""
-    from pykernel_helpers import start_kernel, stop_kernel
-    proc, kc = start_kernel(tmp_path)
+    from pykernel_helpers import start_kernel
+    kp = start_kernel(tmp_path)
+    kc = kp.kc
     try:
         kc.complete("%tim", 4)  # sent before any cell: the loader may still be running
         reply = kc.get_shell_msg(timeout=10)
@@ -371,4 +372,4 @@ def test_plugins_load_in_the_background_yet_the_first_cell_and_completion_have_t
         # the loader had finished, and jup_kernel_startup had been called, before the cell ran
         assert stdout_of(msgs).endswith("[] True\n")
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from pykernel_helpers import outputs, run, start_kernel, stdout_of, stop_kernel
+from pykernel_helpers import outputs, run, start_kernel, stdout_of
 
 from jup.core import FormatterSpec, hookimpl
 from jup.core.pluginhost import PluginHost
@@ -96,7 +96,8 @@ def test_third_party_formatters_in_process(installed, tmp_path):
 
 @pytest.mark.timeout(90)
 def test_third_party_formatters_through_a_real_kernel(installed, tmp_path):
-    proc, kc = start_kernel(tmp_path)
+    kp = start_kernel(tmp_path)
+    kc = kp.kc
     try:
         reply, msgs = run(kc, "from h3p_fmt import Celsius, Broken\nCelsius(-3)")
         assert reply["content"]["status"] == "ok"
@@ -109,4 +110,4 @@ def test_third_party_formatters_through_a_real_kernel(installed, tmp_path):
         _, msgs = run(kc, "class V:\n    units = 'K'\ndisplay(V())")
         assert outputs(msgs, "display_data")[0]["data"][UNITS] == {"units": "K"}
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()

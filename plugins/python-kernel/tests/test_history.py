@@ -223,8 +223,9 @@ def _history(kc, **content) -> list:
 
 
 def test_history_with_outputs_and_transformed_input_through_kernels(tmp_path):
-    from pykernel_helpers import start_kernel, stop_kernel
-    proc, kc = start_kernel(tmp_path)
+    from pykernel_helpers import start_kernel
+    kp = start_kernel(tmp_path)
+    kc = kp.kc
     try:
         for code in ("x = 6 * 7", "x", "%pwd", "print('no result')"):
             assert run(kc, code)[0]["content"]["status"] == "ok"
@@ -235,9 +236,10 @@ def test_history_with_outputs_and_transformed_input_through_kernels(tmp_path):
         raw = _history(kc, hist_access_type="range", session=0, start=3, stop=4, raw=True, output=False)
         assert raw[0][1:] == [3, "%pwd"]
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()
     # a second kernel on the same database reads the first one's outputs back from the disk
-    proc, kc = start_kernel(tmp_path)
+    kp = start_kernel(tmp_path)
+    kc = kp.kc
     try:
         prev = _history(kc, hist_access_type="range", session=-1, start=1, stop=3, raw=True,
                         output=True)
@@ -245,7 +247,7 @@ def test_history_with_outputs_and_transformed_input_through_kernels(tmp_path):
         found = _history(kc, hist_access_type="search", pattern="x*", raw=True, output=True, n=5)
         assert ["x", "42"] in [h[2] for h in found]
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()
 
 
 def test_storing_outputs_can_be_turned_off(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import queue
 import time
 
 import pytest
-from pykernel_helpers import outputs, run, start_kernel, stop_kernel
+from pykernel_helpers import outputs, run, start_kernel
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -48,9 +48,10 @@ def fire(label):
 @pytest.fixture(scope="module")
 def gui_kernel(tmp_path_factory):
     pytest.importorskip("tkinter", reason="Python was built without tkinter")
-    proc, kc = start_kernel(tmp_path_factory.mktemp("gui"))
+    kp = start_kernel(tmp_path_factory.mktemp("gui"))
+    kc = kp.kc
     yield kc
-    stop_kernel(proc, kc)
+    kp.stop()
 
 
 def test_gui_tk_processes_events_between_cells_and_stops_when_asked(gui_kernel):
@@ -95,7 +96,8 @@ def test_qt_event_loop_offscreen(tmp_path):
     except ImportError:
         pytest.skip("PySide6 is not installed (not a test requirement: too big for one check); "
                     "the Qt hook is the same code path as Tk's, tested above")
-    proc, kc = start_kernel(tmp_path, {"QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6"})
+    kp = start_kernel(tmp_path, {"QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6"})
+    kc = kp.kc
     try:
         ok(kc, "from jup.python import comm as jcomm\nprobe = jcomm.create_comm('h3p-qt')\n"
                "%gui qt\nfrom PySide6 import QtCore\n"
@@ -103,11 +105,12 @@ def test_qt_event_loop_offscreen(tmp_path):
         msg = iopub_until(kc, "comm_msg", timeout=10)
         assert msg is not None and msg["content"]["data"] == {"fired": "qt"}
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()
 
 
 def test_jedi_is_not_loaded_at_start_but_warmed_once_idle(tmp_path):
-    proc, kc = start_kernel(tmp_path, {"JUP_COMPLETER_WARMUP": "0.5"})
+    kp = start_kernel(tmp_path, {"JUP_COMPLETER_WARMUP": "0.5"})
+    kc = kp.kc
     try:
         text = "".join(c["text"] for c in outputs(ok(kc, "import sys\nprint('jedi' in sys.modules)"),
                                                    "stream"))
@@ -128,7 +131,7 @@ def test_jedi_is_not_loaded_at_start_but_warmed_once_idle(tmp_path):
         assert reply["content"]["matches"] == ["upper"], reply["content"]
         assert took < 1.0, f"the first jedi completion took {took:.2f} s"
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()
 
 
 def test_simple_names_never_wait_for_jedi(shell):
@@ -148,10 +151,11 @@ def test_simple_names_never_wait_for_jedi(shell):
 
 
 def test_no_idle_hook_when_nothing_is_scheduled(tmp_path):
-    proc, kc = start_kernel(tmp_path, {"JUP_COMPLETER_WARMUP": "off"})
+    kp = start_kernel(tmp_path, {"JUP_COMPLETER_WARMUP": "off"})
+    kc = kp.kc
     try:
         text = "".join(c["text"] for c in outputs(ok(kc, "print(get_ipython().kernel.idle_hook)"),
                                                    "stream"))
         assert text.strip() == "None"  # an idle kernel sleeps instead of polling
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from pykernel_helpers import run, start_kernel, stdout_of, stop_kernel
+from pykernel_helpers import run, start_kernel, stdout_of
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -32,9 +32,10 @@ def _modules(kc) -> set[str]:
 @pytest.fixture
 def idle_kernel(tmp_path):
     # Only our kernel's own plugins: a dev venv's test-fixture plugins import what they like.
-    proc, kc = start_kernel(tmp_path, {"JUP_ALLOW_PLUGINS": "python,magics"})
+    kp = start_kernel(tmp_path, {"JUP_ALLOW_PLUGINS": "python,magics"})
+    kc = kp.kc
     yield kc
-    stop_kernel(proc, kc)
+    kp.stop()
 
 
 def test_idle_kernel_has_not_imported_what_only_some_cells_need(idle_kernel):

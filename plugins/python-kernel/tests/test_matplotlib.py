@@ -66,15 +66,16 @@ def test_a_figure_as_the_result_is_shown_once(shared_kernel):
 
 
 def test_user_choice_of_backend_is_kept(tmp_path):
-    from pykernel_helpers import start_kernel, stop_kernel
-    proc, kc = start_kernel(tmp_path, {"MPLBACKEND": "agg"})
+    from pykernel_helpers import start_kernel
+    kp = start_kernel(tmp_path, {"MPLBACKEND": "agg"})
+    kc = kp.kc
     try:
         _, msgs = run(kc, "import matplotlib, matplotlib.pyplot as plt\n"
                           "plt.plot([1]); print(matplotlib.get_backend())")
         assert stdout_of(msgs).strip().lower() == "agg"
         assert images(msgs) == []
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()
 
 
 def test_activate_switches_between_inline_and_agg(shared_kernel):

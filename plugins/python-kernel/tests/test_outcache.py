@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pykernel_helpers import run, start_kernel, stop_kernel
+from pykernel_helpers import run, start_kernel
 
 from jup.python.outcache import (
     OutputCache,
@@ -120,7 +120,8 @@ def _rss(pid: int) -> int:
 def test_five_500MB_results_stay_under_the_cap_in_a_real_kernel(tmp_path, cap, kept):
     """Cap 1 GB: five cells each returning a 500 MB array leave the kernel under 1.6 GB RSS.
     (Two 500 MB arrays and their headers pass 1 GB = 10**9 bytes but fit in 1 GiB.)"""
-    proc, kc = start_kernel(tmp_path, {"JUP_OUTPUT_CACHE_BYTES": cap})
+    kp = start_kernel(tmp_path, {"JUP_OUTPUT_CACHE_BYTES": cap})
+    proc, kc = kp.proc, kp.kc
     try:
         peak = 0
         for n in range(5):
@@ -146,4 +147,4 @@ def test_five_500MB_results_stay_under_the_cap_in_a_real_kernel(tmp_path, cap, k
         print(f"kernel RSS after five 500 MB results, cap {cap}: {rss / 1e9:.2f} GB "
               f"(peak {peak / 1e9:.2f} GB)")
     finally:
-        stop_kernel(proc, kc)
+        kp.stop()

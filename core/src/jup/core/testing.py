@@ -4,17 +4,23 @@
 it print, ask for input, raise, hang or die (`os._exit(3)`). Run it as a process with
 `python -m jup.core.testing -f CONNECTION_FILE`, or in this process with `in_process()` + `pump()`
 (the in-process contract of `jup.core.manager.inprocess`). It imports only zmq and the protocol.
+
+`KernelProcess` runs any kernel command line as a process and connects jupyter_client to it, the
+way Jupyter's own tools meet a kernel; `temporary_kernelspec` installs a spec for one test.
+jupyter_client is a test dependency: imported by those two only, never by jup at run time.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import secrets
 import signal
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 import zmq
@@ -262,6 +268,118 @@ def fake_kernel_spec(interrupt_mode: str = "signal"):
                       argv=[sys.executable, "-m", "jup.core.testing", "-f", "{connection_file}"],
                       interrupt_mode=interrupt_mode, source="plugin",
                       inprocess_factory="jup.core.testing:FakeKernel.in_process")
+
+
+class KernelProcess:
+    """`argv + ["-f", CONNECTION_FILE]` as a process in `workdir`, with a ready jupyter_client
+    `BlockingKernelClient` as `.kc`; the kernel's stderr goes to `workdir/kernel.stderr`.
+    `env` adds to this process's environment; a value of None removes that variable."""
+
+    def __init__(self, argv: list[str], workdir: str | os.PathLike, env: dict | None = None, *,
+                 kernel_name: str = "", timeout: float = 30.0, cwd: str | os.PathLike | None = None):
+        import subprocess
+        from pathlib import Path
+
+        from jupyter_client import BlockingKernelClient
+
+        workdir = Path(workdir)
+        info = ConnectionInfo.allocate(kernel_name=kernel_name)
+        self.connection_file = str(info.write(workdir / f"kernel-{secrets.token_hex(4)}.json"))
+        self.stderr_path = workdir / "kernel.stderr"
+        self.stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen([*argv, "-f", self.connection_file], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr,
+                                     env={k: v for k, v in {**os.environ, **(env or {})}.items()
+                                          if v is not None}, cwd=cwd)
+        self.kc = BlockingKernelClient()
+        self.kc.load_connection_file(self.connection_file)
+        self.kc.start_channels()
+        try:
+            self.kc.wait_for_ready(timeout=timeout)
+        except Exception:
+            self.stop()
+            tail = self.stderr_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"kernel {argv} did not start within {timeout} s: {tail}") from None
+
+    def reply(self, get: Any, msg_id: str, timeout: float = 10.0) -> dict:
+        """The message answering `msg_id` from `get` (e.g. `kc.get_shell_msg`), others skipped."""
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = get(timeout=max(0.01, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+        raise AssertionError(f"no reply to {msg_id} within {timeout} s")
+
+    def shell_reply(self, msg_id: str, timeout: float = 10.0) -> dict:
+        return self.reply(self.kc.get_shell_msg, msg_id, timeout)
+
+    def control_reply(self, msg_id: str, timeout: float = 10.0) -> dict:
+        return self.reply(self.kc.get_control_msg, msg_id, timeout)
+
+    def send_control(self, msg_type: str, content: dict | None = None) -> str:
+        """Send a control request; its msg_id."""
+        msg = self.kc.session.msg(msg_type, content or {})
+        self.kc.control_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def control(self, msg_type: str, content: dict | None = None, timeout: float = 10.0) -> dict:
+        """Send a control request and return its reply."""
+        return self.control_reply(self.send_control(msg_type, content), timeout)
+
+    def iopub_until_idle(self, msg_id: str, timeout: float = 10.0) -> list[dict]:
+        """The iopub messages of one request, through its status idle."""
+        import time
+        out: list[dict] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            out.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return out
+        raise AssertionError(f"no idle for {msg_id}; got {[m['msg_type'] for m in out]}")
+
+    def run(self, code: str, timeout: float = 10.0) -> tuple[dict, list[dict]]:
+        """Execute `code`: (execute_reply content, the cell's iopub messages through idle)."""
+        msg_id = self.kc.execute(code)
+        reply = self.shell_reply(msg_id, timeout)
+        return reply["content"], self.iopub_until_idle(msg_id, timeout)
+
+    def stop(self) -> None:
+        """shutdown_request, then kill if the kernel does not exit within 5 s; close the client."""
+        if self.proc.poll() is None:
+            try:
+                self.control("shutdown_request", {"restart": False}, timeout=5)
+                self.proc.wait(5)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.kc.stop_channels()
+        self.stderr.close()
+
+
+@contextlib.contextmanager
+def temporary_kernelspec(name: str, spec: dict) -> Iterator[str]:
+    """Install kernelspec `spec` (a kernel.json dict) as `name` in a temporary directory put first
+    on JUPYTER_PATH, for the duration; yields that directory."""
+    import json
+    import tempfile
+    saved = os.environ.get("JUPYTER_PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_dir = os.path.join(tmp, "kernels", name)
+        os.makedirs(spec_dir)
+        with open(os.path.join(spec_dir, "kernel.json"), "w") as f:
+            json.dump(spec, f)
+        os.environ["JUPYTER_PATH"] = tmp + (os.pathsep + saved if saved else "")
+        try:
+            yield tmp
+        finally:
+            if saved is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = saved
 
 
 def _stat(pid: str) -> tuple[int, int, str] | None:
