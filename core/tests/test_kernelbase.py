@@ -12,10 +12,10 @@ import time
 
 import pytest
 import zmq
-from jupyter_client import BlockingKernelClient
 
 from jup.core.protocol.connection import ConnectionInfo
 from jup.core.protocol.session import Session
+from jup.core.testing import KernelProcess
 
 WAIT = 10
 
@@ -48,50 +48,13 @@ EXEC_KERNEL = textwrap.dedent('''
 ''')
 
 
-class ExecProcess:
+class ExecProcess(KernelProcess):
     """The exec kernel as a process with a jupyter_client client."""
 
     def __init__(self, tmp_path, env=None):
-        self.info = ConnectionInfo.allocate()
-        self.path = str(self.info.write(tmp_path / "kernel-exec.json"))
         self.runtime = tmp_path / "runtime"
-        self.stderr = open(tmp_path / "kernel.stderr", "w")
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime), **(env or {})}
-        self.proc = subprocess.Popen([sys.executable, "-c", EXEC_KERNEL, "-f", self.path],
-                                     stdout=subprocess.DEVNULL, stderr=self.stderr, env=env)
-        self.kc = BlockingKernelClient()
-        self.kc.load_connection_file(self.path)
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=WAIT)
-
-    def reply(self, get, msg_id, timeout=WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = get(timeout=max(0.01, deadline - time.monotonic()))
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return msg
-        raise AssertionError(f"no reply to {msg_id}")
-
-    def run(self, code, timeout=WAIT):
-        """Execute and return (reply content, iopub messages of the cell up to idle)."""
-        mid = self.kc.execute(code)
-        reply = self.reply(self.kc.get_shell_msg, mid, timeout)
-        return reply["content"], self.iopub_until_idle(mid, timeout)
-
-    def iopub_until_idle(self, msg_id, timeout=WAIT):
-        out, deadline = [], time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = self.kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
-            if msg["parent_header"].get("msg_id") == msg_id:
-                out.append(msg)
-                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                    return out
-        raise AssertionError(f"no idle for {msg_id}")
-
-    def control(self, msg_type, content=None, timeout=WAIT):
-        msg = self.kc.session.msg(msg_type, content or {})
-        self.kc.control_channel.send(msg)
-        return self.reply(self.kc.get_control_msg, msg["header"]["msg_id"], timeout)
+        super().__init__([sys.executable, "-c", EXEC_KERNEL], tmp_path,
+                         {"JUPYTER_RUNTIME_DIR": str(self.runtime), **(env or {})}, timeout=WAIT)
 
     def wait_busy(self, msg_id):
         deadline = time.monotonic() + WAIT
@@ -100,17 +63,6 @@ class ExecProcess:
             if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
                 return
         raise AssertionError("the cell did not start")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                self.control("shutdown_request", {"restart": False}, timeout=5)
-                self.proc.wait(5)
-            except Exception:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.kc.stop_channels()
-        self.stderr.close()
 
 
 @pytest.fixture
@@ -158,40 +110,35 @@ def test_fd_output_comes_before_a_display_published_after_it(kernel):
     assert shown == ["first\n", "second"]
 
 
-def test_thread_output_goes_to_the_cell_that_started_the_thread(kernel):
-    first_id = kernel.kc.execute(textwrap.dedent('''
+#: a cell that starts background work printing "from-the-later" once `finish` runs; the
+#: second cell's code to finish it
+LATER = {
+    "thread": ("""
         import threading
         go = threading.Event()
         def later():
             go.wait(10)
-            print("from-the-thread")
+            print("from-the-later")
         t = threading.Thread(target=later)
         t.start()
-    '''))
-    kernel.reply(kernel.kc.get_shell_msg, first_id)
-    second_id = kernel.kc.execute("go.set(); t.join(10); print('from-the-second-cell')")
-    kernel.reply(kernel.kc.get_shell_msg, second_id)
-    seen = {}
-    deadline = time.monotonic() + WAIT
-    while len(seen) < 2 and time.monotonic() < deadline:
-        msg = kernel.kc.get_iopub_msg(timeout=WAIT)
-        if msg["msg_type"] == "stream":
-            for line in msg["content"]["text"].splitlines():
-                seen[line] = msg["parent_header"]["msg_id"]
-    assert seen == {"from-the-thread": first_id, "from-the-second-cell": second_id}
-
-
-def test_asyncio_task_output_goes_to_the_cell_that_created_the_task(kernel):
-    first_id = kernel.kc.execute(textwrap.dedent('''
+        """, "go.set(); t.join(10)"),
+    "asyncio task": ("""
         import asyncio
         loop = asyncio.new_event_loop()
         async def later():
             await asyncio.sleep(0)
-            print("from-the-task")
+            print("from-the-later")
         task = loop.create_task(later())
-    '''))
+        """, "loop.run_until_complete(task)"),
+}
+
+
+@pytest.mark.parametrize("how", list(LATER))
+def test_background_output_goes_to_the_cell_that_started_it(kernel, how):
+    start, finish = LATER[how]
+    first_id = kernel.kc.execute(textwrap.dedent(start))
     kernel.reply(kernel.kc.get_shell_msg, first_id)
-    second_id = kernel.kc.execute("loop.run_until_complete(task); print('from-the-second-cell')")
+    second_id = kernel.kc.execute(f"{finish}; print('from-the-second-cell')")
     kernel.reply(kernel.kc.get_shell_msg, second_id)
     seen = {}
     deadline = time.monotonic() + WAIT
@@ -200,7 +147,7 @@ def test_asyncio_task_output_goes_to_the_cell_that_created_the_task(kernel):
         if msg["msg_type"] == "stream":
             for line in msg["content"]["text"].splitlines():
                 seen[line] = msg["parent_header"]["msg_id"]
-    assert seen == {"from-the-task": first_id, "from-the-second-cell": second_id}
+    assert seen == {"from-the-later": first_id, "from-the-second-cell": second_id}
 
 
 def test_output_budget_sends_head_marker_and_tail_and_keeps_the_full_file(tmp_path):

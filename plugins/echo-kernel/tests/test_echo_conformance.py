@@ -3,12 +3,12 @@ messages are validated against the protocol's message specs)."""
 
 from __future__ import annotations
 
-import json
-import os
+import contextlib
 import sys
-import tempfile
 
 import jupyter_kernel_test
+
+from jup.core.testing import temporary_kernelspec
 
 
 class _EchoSpec:
@@ -18,24 +18,16 @@ class _EchoSpec:
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls._dir = tempfile.TemporaryDirectory()
-        spec_dir = os.path.join(cls._dir.name, "kernels", cls.kernel_name)
-        os.makedirs(spec_dir)
-        with open(os.path.join(spec_dir, "kernel.json"), "w") as f:
-            json.dump({"argv": [sys.executable, "-m", "jup.echo", "-f", "{connection_file}"],
-                       "display_name": "Echo", "language": "echo"}, f)
-        cls._saved_path = os.environ.get("JUPYTER_PATH")
-        os.environ["JUPYTER_PATH"] = cls._dir.name
+        cls._stack = contextlib.ExitStack()
+        cls._stack.enter_context(temporary_kernelspec(cls.kernel_name, {
+            "argv": [sys.executable, "-m", "jup.echo", "-f", "{connection_file}"],
+            "display_name": "Echo", "language": "echo"}))
         super().setUpClass()
 
     @classmethod
     def tearDownClass(cls) -> None:
         super().tearDownClass()
-        if cls._saved_path is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = cls._saved_path
-        cls._dir.cleanup()
+        cls._stack.close()
 
 
 class EchoKernelWelcomesIopubSubscribers(_EchoSpec, jupyter_kernel_test.IopubWelcomeTests):

@@ -14,72 +14,16 @@ import pytest
 import zmq
 from jupyter_client import BlockingKernelClient
 
-from jup.core.protocol.connection import ConnectionInfo
 from jup.core.protocol.session import Session
+from jup.core.testing import KernelProcess
 
 WAIT = 10  # seconds any single expected message may take on a busy machine
 
 
-class EchoProcess:
+def EchoProcess(tmp_path, env=None) -> KernelProcess:
     """An echo kernel process, its connection file and a connected jupyter_client client."""
-
-    def __init__(self, tmp_path, env=None):
-        self.info = ConnectionInfo.allocate(kernel_name="echo")
-        self.path = str(self.info.write(tmp_path / "kernel-echo.json"))
-        self.stderr_path = tmp_path / "kernel.stderr"
-        self.stderr = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "jup.echo", "-f", self.path],
-                                     stdout=subprocess.DEVNULL, stderr=self.stderr,
-                                     env={**os.environ, **(env or {})})
-        self.kc = BlockingKernelClient()
-        self.kc.load_connection_file(self.path)
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=WAIT)
-
-    def control(self, msg_type, content=None):
-        msg = self.kc.session.msg(msg_type, content or {})
-        self.kc.control_channel.send(msg)
-        return msg["header"]["msg_id"]
-
-    def control_reply(self, msg_id, timeout=WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            reply = self.kc.get_control_msg(timeout=max(0.01, deadline - time.monotonic()))
-            if reply["parent_header"].get("msg_id") == msg_id:
-                return reply
-        raise AssertionError(f"no control reply to {msg_id}")
-
-    def shell_reply(self, msg_id, timeout=WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            reply = self.kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
-            if reply["parent_header"].get("msg_id") == msg_id:
-                return reply
-        raise AssertionError(f"no shell reply to {msg_id}")
-
-    def iopub_until_idle(self, msg_id, timeout=WAIT):
-        """iopub messages of one request, through its status idle."""
-        out, deadline = [], time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = self.kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            out.append(msg)
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                return out
-        raise AssertionError(f"no idle for {msg_id}; got {[m['msg_type'] for m in out]}")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            mid = self.control("shutdown_request", {"restart": False})
-            try:
-                self.control_reply(mid, timeout=5)
-                self.proc.wait(5)
-            except Exception:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.kc.stop_channels()
-        self.stderr.close()
+    return KernelProcess([sys.executable, "-m", "jup.echo"], tmp_path, env, kernel_name="echo",
+                         timeout=WAIT)
 
 
 @pytest.fixture
@@ -148,7 +92,7 @@ def test_input_refused_when_frontend_disallows_stdin(echo):
 def test_interrupt_while_waiting_for_input_ends_the_cell(echo):
     mid = echo.kc.execute("input: never answered", allow_stdin=True)
     assert echo.kc.get_stdin_msg(timeout=WAIT)["msg_type"] == "input_request"
-    assert echo.control_reply(echo.control("interrupt_request"))["content"]["status"] == "ok"
+    assert echo.control("interrupt_request")["content"]["status"] == "ok"
     assert echo.shell_reply(mid)["content"]["ename"] == "KeyboardInterrupt"
 
 
@@ -165,7 +109,7 @@ def test_interrupt_stops_a_sleep_and_says_ok(echo):
     mid = echo.kc.execute("sleep 100")
     assert echo.kc.get_iopub_msg(timeout=WAIT)["content"]["execution_state"] == "busy"
     t0 = time.monotonic()
-    reply = echo.control_reply(echo.control("interrupt_request"))
+    reply = echo.control("interrupt_request")
     assert reply["content"]["status"] == "ok"
     assert time.monotonic() - t0 < 1.5
     ex = echo.shell_reply(mid)["content"]
@@ -182,7 +126,7 @@ def test_requests_answered_within_200ms_while_a_cell_runs(echo):
         reply = echo.shell_reply(request(), timeout=2)
         assert reply["content"]["status"] in ("ok", "complete")
         assert time.monotonic() - t0 < 0.2, reply["msg_type"]
-    echo.control_reply(echo.control("interrupt_request"))
+    echo.control("interrupt_request")
     assert echo.shell_reply(mid)["content"]["ename"] == "KeyboardInterrupt"
 
 
@@ -191,13 +135,13 @@ def test_cancel_drops_one_queued_execute_without_touching_the_running_one(echo):
     queued = echo.kc.execute("never runs")
     after = echo.kc.execute("runs later")
     assert echo.kc.get_iopub_msg(timeout=WAIT)["content"]["execution_state"] == "busy"
-    reply = echo.control_reply(echo.control("cancel_request", {"msg_id": queued}))
+    reply = echo.control("cancel_request", {"msg_id": queued})
     assert reply["msg_type"] == "cancel_reply" and reply["content"]["cancelled"] is True
     assert echo.shell_reply(queued)["content"]["status"] == "aborted"
-    again = echo.control_reply(echo.control("cancel_request", {"msg_id": queued}))
+    again = echo.control("cancel_request", {"msg_id": queued})
     assert again["content"]["cancelled"] is False
     assert echo.proc.poll() is None
-    echo.control_reply(echo.control("interrupt_request"))  # end the sleep: it was still running
+    echo.control("interrupt_request")  # end the sleep: it was still running
     assert echo.shell_reply(running)["content"]["ename"] == "KeyboardInterrupt"
     # the interrupted cell errored with stop_on_error, so the cell queued behind it is aborted too
     assert echo.shell_reply(after)["content"]["status"] == "aborted"
@@ -217,8 +161,8 @@ def test_error_with_stop_on_error_aborts_queued_cells(echo):
 
 
 def test_debug_request_is_refused_politely(echo):
-    reply = echo.control_reply(echo.control("debug_request", {"type": "request", "seq": 3,
-                                                              "command": "initialize", "arguments": {}}))
+    reply = echo.control("debug_request", {"type": "request", "seq": 3,
+                                                              "command": "initialize", "arguments": {}})
     assert reply["content"]["success"] is False and reply["content"]["request_seq"] == 3
 
 
@@ -270,8 +214,7 @@ def test_bad_messages_are_dropped_counted_and_logged(echo):
 
 
 def test_shutdown_leaves_no_process(echo):
-    mid = echo.control("shutdown_request", {"restart": False})
-    assert echo.control_reply(mid)["content"]["status"] == "ok"
+    assert echo.control("shutdown_request", {"restart": False})["content"]["status"] == "ok"
     assert echo.proc.wait(WAIT) == 0
 
 
@@ -285,7 +228,7 @@ def test_shutdown_sent_on_shell_by_an_old_client_is_answered_there(echo):
 def test_shutdown_while_a_cell_sleeps_exits_promptly(echo):
     echo.kc.execute("sleep 100")
     assert echo.kc.get_iopub_msg(timeout=WAIT)["content"]["execution_state"] == "busy"
-    echo.control_reply(echo.control("shutdown_request", {"restart": False}))
+    echo.send_control("shutdown_request", {"restart": False})
     assert echo.proc.wait(5) == 0
 
 

@@ -3,13 +3,15 @@ jupyter_client finds it: through a kernelspec on JUPYTER_PATH, with IPython's ow
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import sys
 import tempfile
 import unittest
 
 import jupyter_kernel_test
+
+from jup.core.testing import temporary_kernelspec
 
 KERNEL_NAME = "jup-python-conformance"
 
@@ -42,26 +44,18 @@ class JupPythonKernelTests(jupyter_kernel_test.KernelTests):
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls._tmp = tempfile.TemporaryDirectory()
-        spec_dir = os.path.join(cls._tmp.name, "kernels", KERNEL_NAME)
-        os.makedirs(spec_dir)
-        with open(os.path.join(spec_dir, "kernel.json"), "w") as f:
-            json.dump({"argv": [sys.executable, "-m", "jup.python", "-f", "{connection_file}"],
-                       "display_name": "Python 3 (jup)", "language": "python",
-                       "interrupt_mode": "signal",
-                       "env": {"JUP_HISTORY_FILE": os.path.join(cls._tmp.name, "history.sqlite")}}, f)
-        cls._saved_path = os.environ.get("JUPYTER_PATH")
-        os.environ["JUPYTER_PATH"] = cls._tmp.name + (os.pathsep + cls._saved_path if cls._saved_path else "")
+        cls._stack = contextlib.ExitStack()
+        tmp = cls._stack.enter_context(tempfile.TemporaryDirectory())
+        cls._stack.enter_context(temporary_kernelspec(KERNEL_NAME, {
+            "argv": [sys.executable, "-m", "jup.python", "-f", "{connection_file}"],
+            "display_name": "Python 3 (jup)", "language": "python", "interrupt_mode": "signal",
+            "env": {"JUP_HISTORY_FILE": os.path.join(tmp, "history.sqlite")}}))
         super().setUpClass()
 
     @classmethod
     def tearDownClass(cls) -> None:
         super().tearDownClass()
-        if cls._saved_path is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = cls._saved_path
-        cls._tmp.cleanup()
+        cls._stack.close()
 
 
 if __name__ == "__main__":

@@ -283,7 +283,7 @@ class KernelProcess:
         from jupyter_client import BlockingKernelClient
 
         workdir = Path(workdir)
-        info = ConnectionInfo.allocate(kernel_name=kernel_name)
+        self.info = info = ConnectionInfo.allocate(kernel_name=kernel_name)
         self.connection_file = str(info.write(workdir / f"kernel-{secrets.token_hex(4)}.json"))
         self.stderr_path = workdir / "kernel.stderr"
         self.stderr = open(self.stderr_path, "w")
