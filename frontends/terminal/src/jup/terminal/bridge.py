@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from jup.core.errors import KernelDied, KernelTimeout
 
+EOF_ANSWER = "\x04"  #: the input_reply value for Ctrl-D: the kernel raises EOFError (ipykernel's convention)
+
 OutputHook = Callable[[dict], None]
 InputHook = Callable[[str, bool], Awaitable[str]]
 
@@ -177,9 +179,11 @@ class KernelBridge:
         if self._input_hook is not None:
             try:
                 value = await self._input_hook(content.get("prompt", ""), bool(content.get("password")))
-            except (EOFError, KeyboardInterrupt):
-                value = ""
+            except KeyboardInterrupt:  # Ctrl-C at the prompt: KeyboardInterrupt in the cell, no answer
                 await self.interrupt()
+                return
+            except EOFError:  # Ctrl-D: input() raises EOFError in the cell
+                value = EOF_ANSWER
         await maybe_await(self.client.input(value))
 
     async def _watch_process(self) -> None:

@@ -25,10 +25,14 @@ InputReader = Callable[..., str]
 
 
 def terminal_input(prompt: str, password: bool, abandoned: Callable[[], bool] = lambda: False) -> str:
-    """Answer input()/getpass() on the real terminal (the cell's sys.stdout is the kernel's).
+    """Answer input()/getpass() on the real terminal (the cell's sys.stdout is the kernel's): at a
+    prompt_toolkit prompt on a tty, else a plain line from the piped stdin.
 
-    Gives up (EOFError) when `abandoned()` turns true, e.g. Ctrl-C ended the cell while we waited.
+    Gives up (EOFError) when `abandoned()` turns true, e.g. the cell ended while we waited.
     """
+    from jup.terminal.lineinput import ask_line_blocking, terminal_is_interactive
+    if terminal_is_interactive():
+        return ask_line_blocking(prompt, password, abandoned)
     if password:
         import getpass
         return getpass.getpass(prompt, stream=sys.__stderr__)
@@ -104,6 +108,7 @@ class InProcessExecutor:
         self.km = km
         self.read_input = read_input
         self.pump_slice = pump_slice
+        self._runner: int | None = None  # the main thread's id while it runs a cell (Ctrl-C goes there)
 
     def is_complete(self, code: str) -> dict | None:
         """The kernel's own is_complete answer (it knows `%%cell` magics, `!cmd`...), asked of the kernel
@@ -131,6 +136,7 @@ class InProcessExecutor:
         # asyncio.run's own SIGINT handler only cancels the main task: while user code runs here,
         # Ctrl-C must raise KeyboardInterrupt in it, as in plain Python
         previous = signal.signal(signal.SIGINT, signal.default_int_handler) if _main_thread() else None
+        self._runner = threading.get_ident() if previous is not None else None
         try:
             while not done.is_set():  # ends when the helper saw the reply and idle (or failed)
                 try:
@@ -138,6 +144,7 @@ class InProcessExecutor:
                 except KeyboardInterrupt:  # Ctrl-C between two requests: nothing of the user's to stop
                     pass
         finally:
+            self._runner = None
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
         worker.join(timeout=5)
@@ -200,6 +207,23 @@ class InProcessExecutor:
                 return
         raise TimeoutError("The in-process kernel did not answer kernel_info.")
 
+    def _answer(self, request: dict, shell: zmq.Socket) -> str | None:
+        """The input_reply value for an input_request, or None when no reply is due: Ctrl-C
+        interrupted the cell, or the cell ended while we asked."""
+        from jup.terminal.lineinput import EOF_ANSWER
+        prompt, password = request.get("prompt", ""), bool(request.get("password"))
+        try:
+            if self.read_input is terminal_input:
+                return terminal_input(prompt, password, abandoned=lambda: bool(shell.poll(0)))
+            return self.read_input(prompt, password)
+        except KeyboardInterrupt:  # Ctrl-C at the prompt: KeyboardInterrupt in the cell, as in IPython
+            if self._runner is not None:
+                signal.pthread_kill(self._runner, signal.SIGINT)
+                return None
+            return ""  # no thread of ours to interrupt: end the wait with an empty answer
+        except EOFError:  # Ctrl-D or the end of piped input: EOFError in the cell
+            return None if shell.poll(0) else EOF_ANSWER
+
     def _follow(self, session: Session, req: dict, shell: zmq.Socket, stdin: zmq.Socket,
                 iopub: zmq.Socket, output: Callable[[dict], None]) -> dict:
         poller = zmq.Poller()
@@ -221,16 +245,9 @@ class InProcessExecutor:
             if stdin in events:
                 got = session.recv(stdin)
                 if got is not None and got[1]["msg_type"] == "input_request":
-                    c = got[1]["content"]
-                    try:
-                        if self.read_input is terminal_input:
-                            value = terminal_input(c.get("prompt", ""), bool(c.get("password")),
-                                                   abandoned=lambda: bool(shell.poll(0)))
-                        else:
-                            value = self.read_input(c.get("prompt", ""), bool(c.get("password")))
-                    except (EOFError, KeyboardInterrupt):
-                        value = ""
-                    session.send(stdin, "input_reply", {"value": value}, parent=got[1])
+                    value = self._answer(got[1]["content"], shell)
+                    if value is not None:
+                        session.send(stdin, "input_reply", {"value": value}, parent=got[1])
             if shell in events:
                 got = session.recv(shell)
                 if got is not None and got[1]["parent_header"].get("msg_id") == msg_id:

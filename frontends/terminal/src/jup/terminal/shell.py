@@ -218,15 +218,28 @@ class Shell:
 
     async def _input(self, prompt: str, password: bool) -> str:
         """The kernel's input()/getpass() answered on a fresh prompt."""
+        from jup.terminal.lineinput import ask_line
         self.renderer.at_line_start = True
-        return await PromptSession().prompt_async(prompt, is_password=password)
+        return await ask_line(prompt, password)
 
     # ---- the loop --------------------------------------------------------------------------------
 
+    def _show_banner(self) -> Any:
+        """Print the banner, unless the instant prompt shows it already: then return what puts the
+        terminal back just before prompt_toolkit draws (see jup.terminal.instant)."""
+        from jup.terminal import instant
+        from jup.terminal.render import ansi_sgr
+        text = self.banner() + "\n" if self.settings.banner else ""
+        pre_run = instant.hand_over(text, self.settings.prompt_in.format(n=self.execution_count),
+                                    ansi_sgr(self.settings.color_prompt_in) if self.color else "",
+                                    bool(getattr(self.settings, "instant_prompt", True)))
+        if pre_run is None:
+            self.renderer.write(text)
+        return pre_run
+
     async def run(self) -> int:
         """Prompt and run cells until the person exits; returns the exit status."""
-        if self.settings.banner:
-            self.renderer.write(self.banner() + "\n")
+        pre_run = self._show_banner()
         history = await self.bridge.history_tail(self.settings.history_length)
         self.session = self._make_session(history)
         self.bridge.on_death = self._died_while_idle
@@ -241,7 +254,8 @@ class Shell:
         while True:
             self.set_toolbar("")
             try:
-                text = await self.session.prompt_async(self._prompt, default=self.next_input)
+                text = await self.session.prompt_async(self._prompt, default=self.next_input, pre_run=pre_run)
+                pre_run = None
             except KeyboardInterrupt:
                 self.next_input = ""
                 continue

@@ -14,10 +14,14 @@ import io
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from jup.core.kernelbase import Kernel
 from jup.core.kernelbase.io_thread import block_signals_here
+
+EOF_ANSWER = "\x04"  #: an input_reply value meaning Ctrl-D: input() raises EOFError
 
 _PY_VERSION = sys.version.split()[0]  # what platform.python_version() says, without importing platform
 
@@ -191,10 +195,33 @@ class PythonKernel(Kernel):
         return _StreamView(self.stdout if name == "stdout" else self.stderr)
 
     def _input(self, prompt: Any = "") -> str:
-        return self.raw_input(str(prompt))
+        return self._answer(str(prompt), False)
 
     def _getpass(self, prompt: str = "Password: ", stream: Any = None) -> str:
-        return self.raw_input(str(prompt), password=True)
+        return self._answer(str(prompt), True)
+
+    def _answer(self, prompt: str, password: bool) -> str:
+        """The frontend's answer; its Ctrl-D (sent as EOF_ANSWER, as jupyter_console and ipykernel
+        agree) is EOFError, as input() at the end of a file."""
+        value = self.raw_input(prompt, password=password)
+        if value == EOF_ANSWER:
+            raise EOFError("end of input (Ctrl-D)")
+        return value
+
+    @contextmanager
+    def _frontend_input(self) -> Iterator[None]:
+        """In-process: input() and getpass() ask the frontend only while a cell runs, so the host's
+        own threads keep the real ones."""
+        if not self.in_process:  # out of process they are replaced for good in kernel_ready
+            yield
+            return
+        import getpass
+        saved = builtins.input, getpass.getpass
+        builtins.input, getpass.getpass = self._input, self._getpass
+        try:
+            yield
+        finally:
+            builtins.input, getpass.getpass = saved
 
     # ---- requests -------------------------------------------------------------------------------
 
@@ -204,7 +231,8 @@ class PythonKernel(Kernel):
             self._ensure_started()
         shell = self.shell
         shell.execution_count = self.execution_count if store_history else self.execution_count + 1
-        result = shell.run_cell(code, store_history=store_history, silent=silent)
+        with self._frontend_input():
+            result = shell.run_cell(code, store_history=store_history, silent=silent)
         if result.success:
             reply: dict = {"status": "ok"}
         else:
