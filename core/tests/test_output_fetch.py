@@ -131,3 +131,29 @@ def test_output_magic_pages_the_held_back_text(python):
                       ("%output x", "expected a cell number")):
         shown = c.execute(line, reply=True, timeout=30)["content"]
         assert shown["status"] == "error" and why in shown["evalue"], (line, shown)
+
+
+def test_output_magic_pages_line_ranges_and_cuts_huge_output_with_the_next_command(python):
+    c = python
+    reply, _ = _run(c, PRINT)
+    n = reply["content"]["execution_count"]
+    lines = EXPECTED.splitlines(keepends=True)
+
+    def paged(line):
+        shown = c.execute(line, reply=True, timeout=30)["content"]
+        assert shown["status"] == "ok", shown
+        return [p for p in shown["payload"] if p["source"] == "page"][0]["data"]["text/plain"]
+
+    assert paged(f"%output {n} -l 2:3") == "".join(lines[1:3])
+    assert paged(f"%output {n} -l 3999:") == "".join(lines[3998:])
+    _run(c, "import jup.magics.output as _o; _o.PAGE_LIMIT = 1000")  # as if the output were huge
+    first = paged(f"%output {n}")
+    cut = first.splitlines()[-1]
+    assert cut.startswith("[jup] cut at line ") and f"%output {n} stdout -l " in cut
+    shown_lines = first.count("\n") - 1
+    assert first.startswith("".join(lines[:shown_lines])) and len(first) < 1200
+    following = paged(cut.split("next part: ")[1].split("   ")[0])
+    assert following.startswith(lines[shown_lines])
+    for line in (f"%output {n} -l x", f"%output {n} -l 5:2", f"%output {n} -l"):
+        shown = c.execute(line, reply=True, timeout=30)["content"]
+        assert shown["status"] == "error" and "START:END" in shown["evalue"], (line, shown)
