@@ -263,3 +263,52 @@ def test_storing_outputs_can_be_turned_off(tmp_path, monkeypatch):
         assert sh.history.store_outputs is stored
         assert sh.history.get_tail(1, output=True)[0][2] == ("21 * 2", "42" if stored else None)
         sh.history.close()
+
+
+def test_a_kernel_killed_outright_keeps_its_cells_and_the_one_that_killed_it(tmp_path):
+    """SIGKILL (as the OOM killer sends) gives the kernel no chance to write: what was stored must
+    already be on disk, including the input of the cell that was running, and the database must
+    open cleanly for the next kernel."""
+    from pykernel_helpers import start_kernel
+    kp = start_kernel(tmp_path)
+    try:
+        for code in ("before_the_crash = 1", "before_the_crash + 1"):
+            assert run(kp.kc, code)[0]["content"]["status"] == "ok"
+        # the fatal cell runs for up to 0.3 s (the writer's batch window is 20 ms; it was 0.5 s and
+        # lost such cells), leaving early once its input is readable by another connection, then
+        # dies as an out-of-memory kill would end it
+        fatal = textwrap.dedent(f"""
+            import os, signal, sqlite3, time
+            the_fatal_cell = True
+            def stored():
+                try:
+                    with sqlite3.connect({str(tmp_path / "history.sqlite")!r}) as db:
+                        return db.execute("SELECT 1 FROM history WHERE source LIKE "
+                                          "'%the_fatal_cell%'").fetchall()
+                except sqlite3.Error:
+                    return False
+            try:
+                for _ in range(30):
+                    if stored():
+                        break
+                    time.sleep(0.01)
+            finally:
+                os.kill(os.getpid(), signal.SIGKILL)
+        """)
+        kp.kc.execute(fatal)
+        assert kp.proc.wait(20) == -9
+    finally:
+        kp.stop()
+    kp = start_kernel(tmp_path)
+    try:
+        prev = _history(kp.kc, hist_access_type="range", session=-1, start=1, stop=None, raw=True,
+                        output=False)
+        sources = [h[2] for h in prev]
+        assert sources[:2] == ["before_the_crash = 1", "before_the_crash + 1"]
+        assert "the_fatal_cell = True" in sources[2]
+        reply, msgs = run(kp.kc, "print('fine')")
+        assert reply["content"]["status"] == "ok"
+        assert not [m for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == "stderr"]
+    finally:
+        kp.stop()
+    assert "corrupt" not in (tmp_path / "kernel.stderr").read_text()

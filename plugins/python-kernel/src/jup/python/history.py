@@ -39,7 +39,10 @@ CREATE TABLE IF NOT EXISTS output_history (session INTEGER, line INTEGER, output
     PRIMARY KEY (session, line));
 """
 
-_FLUSH_INTERVAL = 0.5     # seconds the writer waits to gather a batch
+#: seconds the writer gathers a batch: a burst of cells costs one transaction, and a kernel killed
+#: outright (SIGKILL, OOM, segfault) loses at most this much; a cell's input is stored as it starts,
+#: so the cell that brought the kernel down is in the history
+_FLUSH_INTERVAL = 0.02
 _BUSY_TIMEOUT_MS = 10000  # how long a writer waits for another kernel's transaction
 
 
