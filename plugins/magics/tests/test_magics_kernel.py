@@ -72,3 +72,56 @@ def test_debug_post_mortem_talks_over_the_stdin_channel(kernel):
     assert reply["content"]["status"] == "ok"
     assert prompts[:2] == ["(Pdb) ", "(Pdb) "]
     assert "42" in stream_text(msgs)
+
+
+_FAILING_CELL = ("class Oops(Exception):\n    pass\n"
+                 "def g():\n    v = 1234 * 2\n    raise Oops('v went wrong')\n"
+                 "g()")
+
+
+def test_pdb_on_debugs_a_failing_cell_then_the_reply_still_names_the_error(kernel):
+    execute(kernel, "%pdb on")
+    answers = ["p v", "where", "q"]
+    prompts: list[str] = []
+
+    def answer(msg):
+        prompts.append(msg["content"]["prompt"])
+        kernel.input(answers.pop(0) if answers else "q")
+
+    msgs: list[dict] = []
+    reply = kernel.execute_interactive(_FAILING_CELL, timeout=30, allow_stdin=True,
+                                       stdin_hook=answer, output_hook=msgs.append)
+    assert prompts == ["(Pdb) "] * 3
+    content = reply["content"]
+    assert content["status"] == "error" and content["ename"] == "Oops"
+    assert content["evalue"] == "v went wrong"
+    debugger = stream_text(msgs)
+    assert "\n2468\n" in debugger  # `p v` in the frame that raised
+    # the debugger names the cell as the traceback does, and shows none of the shell's frames
+    count = reply["content"]["execution_count"]
+    assert debugger.startswith(f"> Cell In[{count}], line 5, in g()\n-> raise Oops")
+    assert f"  Cell In[{count}], line 6, in <module>()\n-> g()" in debugger
+    assert "shell.py" not in debugger and "<jup-input" not in debugger
+    reply, _ = execute(kernel, "'still answering'")
+    assert reply["content"]["status"] == "ok"
+
+
+def test_pdb_on_without_stdin_skips_the_debugger_and_says_so(kernel):
+    execute(kernel, "%pdb on")
+    asked: list[dict] = []
+    msgs: list[dict] = []
+    reply = kernel.execute_interactive(_FAILING_CELL, timeout=30, allow_stdin=False,
+                                       stdin_hook=asked.append, output_hook=msgs.append)
+    content = reply["content"]
+    assert content["status"] == "error" and content["ename"] == "Oops"  # not StdinNotImplementedError
+    assert asked == []
+    err = stream_text(msgs, "stderr")
+    assert err.count("\n") == 1 and "debugger was not started" in err and "allow_stdin is false" in err
+    assert [m["content"]["ename"] for m in msgs if m["msg_type"] == "error"] == ["Oops"]
+    # %debug asked for explicitly from such a frontend is a usage error that says why
+    msgs = []
+    reply = kernel.execute_interactive("%debug", timeout=30, allow_stdin=False,
+                                       stdin_hook=asked.append, output_hook=msgs.append)
+    assert reply["content"]["ename"] == "UsageError" and asked == []
+    assert "allow_stdin is false" in reply["content"]["evalue"]
+    assert stream_text(msgs) == ""  # no half-started debugger output

@@ -3,8 +3,12 @@ served by jup inside the kernel, shadowing a real IPython (which is installed in
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
-from pykernel_helpers import outputs, run, stdout_of
+from pykernel_helpers import outputs, run, start_kernel, stdout_of
 
 from jup.python import compat
 
@@ -102,3 +106,46 @@ def test_comm_package_is_served_by_the_kernel(shared_kernel):
     assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "True"
     (opened,) = outputs(msgs, "comm_open")
     assert opened["target_name"] == "t1" and opened["data"] == {"x": 1}
+
+
+def test_notebook_code_runs_when_ipython_is_broken_or_absent(tmp_path):
+    """A kernel whose sys.path finds an IPython that cannot be imported (as if it were missing or
+    broken) still serves the notebook API: the compatibility finder is consulted first."""
+    fake = tmp_path / "site"
+    (fake / "IPython").mkdir(parents=True)
+    (fake / "IPython" / "__init__.py").write_text(
+        "raise ImportError('IPython is not installed here (test stand-in)')\n")
+    pythonpath = os.pathsep.join(p for p in (str(fake), os.environ.get("PYTHONPATH")) if p)
+    plain = subprocess.run([sys.executable, "-c", "import IPython"], env={**os.environ, "PYTHONPATH": pythonpath},
+                           capture_output=True, text=True, timeout=60)
+    assert plain.returncode != 0 and "not installed here" in plain.stderr  # the real one is hidden
+    kp = start_kernel(tmp_path, {"PYTHONPATH": pythonpath})
+    kc = kp.kc
+    try:
+        reply, msgs = run(kc, "import importlib.machinery\n"
+                              "importlib.machinery.PathFinder.find_spec('IPython').origin")
+        assert str(fake) in outputs(msgs, "execute_result")[0]["data"]["text/plain"]
+
+        reply, msgs = run(kc, "from IPython.display import display, HTML, Markdown, clear_output\n"
+                              "display(HTML('<i>h</i>'), Markdown('**m**'))\n"
+                              "clear_output(wait=True)")
+        assert reply["content"]["status"] == "ok"
+        assert [m["msg_type"] for m in msgs if m["msg_type"] in ("display_data", "clear_output")] == \
+            ["display_data", "display_data", "clear_output"]
+        html, md = outputs(msgs, "display_data")
+        assert html["data"]["text/html"] == "<i>h</i>" and md["data"]["text/markdown"] == "**m**"
+
+        reply, msgs = run(kc, "get_ipython().run_line_magic('precision', '3')\n3.14159")
+        assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "3.142"
+
+        target = tmp_path / "written.txt"
+        reply, msgs = run(kc, f"get_ipython().run_cell_magic('writefile', {str(target)!r}, 'one\\ntwo\\n')")
+        assert reply["content"]["status"] == "ok"
+        assert target.read_text() == "one\ntwo\n" and f"Writing {target}" in stdout_of(msgs)
+
+        reply, msgs = run(kc, "def shout(line):\n    return line.upper() + '!'\n"
+                              "get_ipython().register_magic_function(shout)\n"
+                              "%shout quiet please")
+        assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "'QUIET PLEASE!'"
+    finally:
+        kp.stop()

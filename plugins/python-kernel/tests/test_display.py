@@ -65,6 +65,66 @@ def test_every_repr_method_becomes_a_mime_type():
                     "image/png": base64.b64encode(PNG).decode()}
 
 
+def _jpeg_bytes() -> bytes:
+    """A real 2x1 JPEG, encoded by Pillow (which matplotlib brings)."""
+    import io
+
+    from PIL import Image as PILImage
+    buf = io.BytesIO()
+    PILImage.new("RGB", (2, 1), (200, 30, 30)).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+# a one-page PDF; the second line's high bytes mark it binary, as real PDF writers do
+PDF = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+       b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+       b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 72 72]>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+class Paper:
+    """Stands for a library object that renders itself as a PDF and a JPEG preview."""
+
+    def __init__(self, jpeg: bytes):
+        self.jpeg = jpeg
+
+    def _repr_pdf_(self):
+        return PDF
+
+    def _repr_jpeg_(self):
+        return self.jpeg
+
+    def __repr__(self):
+        return "Paper()"
+
+
+def test_pdf_and_jpeg_reprs_are_sent_as_base64():
+    jpeg = _jpeg_bytes()
+    data, _ = DisplayFormatter().format(Paper(jpeg))
+    assert set(data) == {"text/plain", "application/pdf", "image/jpeg"}
+    assert isinstance(data["application/pdf"], str) and isinstance(data["image/jpeg"], str)
+    assert base64.b64decode(data["application/pdf"]) == PDF
+    assert base64.b64decode(data["image/jpeg"]) == jpeg
+    import io
+
+    from PIL import Image as PILImage
+    assert PILImage.open(io.BytesIO(base64.b64decode(data["image/jpeg"]))).size == (2, 1)
+
+
+def test_pdf_and_jpeg_reach_the_frontend_intact(shared_kernel):
+    jpeg = _jpeg_bytes()
+    code = (f"class Paper:\n"
+            f"    def _repr_pdf_(self): return {PDF!r}\n"
+            f"    def _repr_jpeg_(self): return {jpeg!r}\n"
+            f"display(Paper())")
+    reply, msgs = run(shared_kernel, code)
+    assert reply["content"]["status"] == "ok"
+    (shown,) = outputs(msgs, "display_data")
+    assert base64.b64decode(shown["data"]["application/pdf"]) == PDF
+    assert base64.b64decode(shown["data"]["image/jpeg"]) == jpeg
+
+
 def test_mimebundle_and_metadata_and_include_exclude():
     class Bundle:
         def _repr_mimebundle_(self, include=None, exclude=None):

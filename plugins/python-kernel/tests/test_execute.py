@@ -241,6 +241,42 @@ def test_input_refused_when_frontend_has_no_stdin(shared_kernel):
     assert "allow_stdin" in reply["content"]["evalue"]
 
 
+def test_getpass_refused_when_frontend_has_no_stdin(shared_kernel):
+    asked: list[dict] = []
+    reply, msgs = run(shared_kernel, "import getpass\npw = getpass.getpass('Token: ')",
+                      allow_stdin=False, stdin_hook=asked.append)
+    c = reply["content"]
+    assert asked == []  # the frontend was never asked
+    assert c["status"] == "error" and c["ename"] == "StdinNotImplementedError"
+    assert "does not accept input requests (allow_stdin is false)" in c["evalue"]
+    _, msgs = run(shared_kernel, "'pw' in dir()")
+    assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "False"  # nothing assigned
+
+
+def test_kernel_answers_after_infinite_recursion(shared_kernel):
+    reply, msgs = run(shared_kernel, "def down(n):\n    return down(n + 1)\ndown(0)")
+    c = reply["content"]
+    assert c["status"] == "error" and c["ename"] == "RecursionError"
+    (err,) = outputs(msgs, "error")
+    assert len(err["traceback"]) < 60  # the repeated frames are folded, not sent a thousand times
+    reply, msgs = run(shared_kernel, "def depth(n):\n    return n if n == 500 else depth(n + 1)\ndepth(0)")
+    assert reply["content"]["status"] == "ok"  # and recursion still works to the usual depth
+    assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "500"
+
+
+def test_kernel_shows_a_fallback_when_repr_raises(shared_kernel):
+    reply, msgs = run(shared_kernel, "class NoRepr:\n    def __repr__(self):\n"
+                                     "        raise ValueError('no repr today')\nNoRepr()")
+    assert reply["content"]["status"] == "ok"
+    (res,) = outputs(msgs, "execute_result")
+    assert list(res["data"]) == ["text/plain"]
+    assert res["data"]["text/plain"].startswith("<__main__.NoRepr object at 0x")
+    err = stdout_of(msgs, "stderr")
+    assert err.count("\n") == 1
+    assert "formatter for NoRepr raised ValueError: no repr today" in err
+    assert run(shared_kernel, "'alive'")[0]["content"]["status"] == "ok"
+
+
 def test_input_goes_through_the_frontend(shared_kernel):
     prompts = []
 

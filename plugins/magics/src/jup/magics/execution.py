@@ -216,11 +216,16 @@ def _kernel_stdin(shell: Any):
         builtins.input = saved
 
 
-def _debugger() -> Any:
-    import pdb
-    # nosigint: pdb's own Ctrl-C handler would stay installed after `continue` and swallow the
-    # kernel's later interrupts
-    dbg = pdb.Pdb(stdout=sys.stdout, nosigint=True)
+def _debugger(shell: Any) -> Any:
+    """The shell's debugger (cells named as tracebacks name them), else the standard pdb."""
+    factory = getattr(shell, "new_debugger", None)
+    if callable(factory):
+        dbg = factory(stdout=sys.stdout)
+    else:
+        import pdb
+        # nosigint: pdb's own Ctrl-C handler would stay installed after `continue` and swallow the
+        # kernel's later interrupts
+        dbg = pdb.Pdb(stdout=sys.stdout, nosigint=True)
     dbg.use_rawinput = True
     return dbg
 
@@ -247,7 +252,11 @@ def debug(line: str, cell: str | None = None, *, shell: Any) -> None:
     %debug STATEMENT  run STATEMENT under the debugger (%%debug: the cell)
     Type `help` at the (Pdb) prompt, `q` to leave."""
     code = cell if cell is not None else line.strip()
-    dbg = _debugger()
+    accepts = getattr(shell, "frontend_accepts_input", None)
+    if callable(accepts) and not accepts():
+        raise UsageError("%debug needs a frontend that accepts input, and this one does not "
+                         "(allow_stdin is false). Run it from a notebook or console that does.")
+    dbg = _debugger(shell)
     with _kernel_stdin(shell), _keep_sigint():
         if code:
             transform = getattr(shell, "transform_cell", None)
@@ -257,8 +266,11 @@ def debug(line: str, cell: str | None = None, *, shell: Any) -> None:
         if tb is None:
             raise UsageError("%debug: there is no exception to debug yet. Run a cell that raises, "
                              "then %debug; or %debug STATEMENT to step through code.")
-        dbg.reset()
-        dbg.interaction(None, tb)
+        if hasattr(dbg, "post_mortem"):
+            dbg.post_mortem(tb)
+        else:
+            dbg.reset()
+            dbg.interaction(None, tb)
 
 
 def pdb(line: str, *, shell: Any) -> None:

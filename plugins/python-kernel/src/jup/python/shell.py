@@ -407,8 +407,35 @@ class Shell:
         except Exception:
             pass
         if self.pdb and tb is not None and not isinstance(evalue, (UsageError, SystemExit)):
-            self.debugger(tb)
+            self._auto_debug(tb)
         return stb
+
+    def _auto_debug(self, tb: Any) -> None:
+        """`%pdb on`: debug the error just shown. The cell's error stays the one the reply names:
+        the debugger is skipped when nobody can answer it, and its own failure is one stderr line."""
+        if not self.frontend_accepts_input():
+            self.write_err("%pdb is on, but the debugger was not started: this frontend does not accept "
+                           "input (allow_stdin is false). Run the cell from a frontend that does, or %pdb off.\n")
+            return
+        try:
+            self.debugger(tb)
+        except Exception as e:
+            self.write_err(f"The debugger stopped: {type(e).__name__}: {e}\n")
+
+    def frontend_accepts_input(self) -> bool:
+        """Whether input() can reach a person now: not when the request that runs this cell said
+        allow_stdin false (nbclient, papermill). Without a kernel it reads this process's stdin."""
+        get_parent = getattr(self.kernel, "get_parent", None)
+        if not callable(get_parent):
+            return True
+        parent = get_parent() or {}
+        content = parent.get("content") if isinstance(parent, dict) else None
+        return bool((content or {}).get("allow_stdin", True))
+
+    def new_debugger(self, **kwargs: Any) -> Any:
+        """A pdb that names cells `Cell In[N]` as tracebacks do and hides the shell's frames."""
+        from jup.python.debugger import Debugger
+        return Debugger(hidden_files=(__file__,), **kwargs)
 
     def showsyntaxerror(self, filename: str | None = None) -> list[str]:
         etype, evalue, _ = sys.exc_info()
@@ -416,7 +443,6 @@ class Shell:
 
     def debugger(self, tb: Any = None) -> None:
         """Post-mortem debugging of the last exception (what `%pdb on` does after every error)."""
-        import pdb
         tb = tb or getattr(sys, "last_traceback", None)
         if tb is None:
             self.write_err("No traceback to debug: run a cell that raises first.\n")
@@ -425,12 +451,8 @@ class Shell:
         import threading
         on_main = threading.current_thread() is threading.main_thread()
         saved = signal.getsignal(signal.SIGINT) if on_main else None
-        # nosigint: pdb's own Ctrl-C handler would otherwise outlive `continue` and swallow
-        # every later interrupt of the kernel
-        dbg = pdb.Pdb(nosigint=True)
         try:
-            dbg.reset()
-            dbg.interaction(None, tb)
+            self.new_debugger().post_mortem(tb)
         finally:
             if on_main:
                 signal.signal(signal.SIGINT, saved)
