@@ -82,6 +82,34 @@ def _print_payloads(reply: dict, renderer) -> int:
     return 0 if reply.get("status") == "ok" else 1
 
 
+def _direct_batch(args: argparse.Namespace, batch_code: str | None) -> int | None:
+    """Run a batch on jup's Python shell in this process, without a kernel (see jup.terminal.direct);
+    None when the default kernel is another one."""
+    from jup.terminal import direct
+
+    shell = direct.start()
+    if shell is None:
+        return None
+    from jup.terminal.render import Renderer, detect_image_protocol
+
+    status = 0
+    try:
+        if args.module or args.script:
+            try:
+                code = _python_wrapper(args, "python")
+            except (OSError, ValueError) as e:
+                print(f"jup terminal: {e}", file=sys.stderr)
+                return 2
+            renderer = Renderer(image_protocol=detect_image_protocol())
+            status = _print_payloads(shell.run(code, renderer), renderer)
+        if batch_code is not None:
+            renderer = Renderer(image_protocol=detect_image_protocol())
+            status = _print_payloads(shell.run(batch_code, renderer), renderer)
+    finally:
+        shell.close()
+    return status
+
+
 def _sync_batch(args: argparse.Namespace, batch_code: str | None) -> int | None:
     """Run a batch on the in-process kernel without an event loop; None when that kernel is unavailable
     (then the general path starts whatever kernel serves instead)."""
@@ -173,12 +201,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.code is not None and (args.module or args.script):
         args.args = [a for a in ([args.script] if args.script else []) + args.args]
         args.script = None
+    instant = None
+    if args.existing is None and args.code is None and not (args.module or args.script):
+        from jup.terminal import instant  # interactive on a terminal: the prompt shows at once
+        instant.start(args.kernel or "", overrides)
     try:
         status = None
         if not (args.interactive or overrides or args.kernel or args.existing is not None):
             batch_code = _batch_code(args)
             if batch_code is not None or args.module or args.script:
-                status = _sync_batch(args, batch_code)
+                status = _direct_batch(args, batch_code)
+                if status is None:
+                    status = _sync_batch(args, batch_code)
                 if status is None and batch_code is not None:
                     args.code = batch_code  # stdin is read: hand its text to the general path
         if status is None:
@@ -192,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"jup terminal: {e}", file=sys.stderr)
             return 2
         raise
+    finally:
+        if instant is not None:
+            instant.finish()
     # CPython marks an interrupted `exec("...")` of user code (in-process kernel) as an unhandled
     # Ctrl-C and then kills this process with SIGINT at exit; a clean exec clears that mark
     exec("pass")

@@ -34,6 +34,8 @@ OPTIONS: dict[str, tuple] = {
     "image_protocol": ("enum", "auto", "How to show images: detect, a protocol, or save to a file.",
                        ["auto", "kitty", "iterm2", "file"]),
     "banner": ("bool", True, "Show the banner naming the kernel on start."),
+    "instant_prompt": ("bool", True, "Show the banner and first prompt at once on start, keeping keys typed "
+                       "before the shell is ready (see docs/terminal.md)."),
 }
 
 

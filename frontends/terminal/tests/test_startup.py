@@ -1,0 +1,266 @@
+"""Start-up as a person meets it: the instant prompt (banner and `In [1]:` at once, keys typed before
+the shell is ready kept, the terminal left as it was) and batch runs that stay light.
+
+A start is held at a known point by a config file that waits for a "gate" file the test creates:
+a slow start made deterministic, so keys are surely typed before the shell is ready.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+from conftest import terminal_argv
+from tmuxterm import Screen
+
+PROMPT1 = r"In \[(?:\x1b\[[0-9;]*m)*1(?:\x1b\[[0-9;]*m)*\]:"
+
+GATED_CONFIG = '''
+import os, time
+_gate = os.environ.get("JUP_TEST_GATE")
+if _gate:
+    open(_gate + ".reached", "w").close()
+    for _ in range(600):  # the test opens the gate; bounded at 30 s
+        if os.path.exists(_gate):
+            break
+        time.sleep(0.05)
+    if os.path.exists(_gate) and open(_gate).read().strip() == "raise":
+        raise RuntimeError("the test made this config fail")
+'''
+
+
+@pytest.fixture
+def gated(private_env, tmp_path):
+    """An environment whose starts wait at config loading until `open_gate()` (or fail there)."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "jup_config.py").write_text(GATED_CONFIG)
+    gate = tmp_path / "gate"
+    env = {**private_env, "JUP_CONFIG_DIR": str(config), "JUP_DATA_DIR": str(tmp_path / "data"),
+           "JUP_TEST_GATE": str(gate)}
+    return env, gate
+
+
+def _spawn(env: dict, *args: str) -> pexpect.spawn:
+    full = {**os.environ, **env}
+    full.pop("NO_COLOR", None)
+    argv = terminal_argv(*args)
+    child = pexpect.spawn(argv[0], argv[1:], env=full, encoding="utf-8", dimensions=(40, 100), timeout=30)
+    child.delaybeforesend = None
+    return child
+
+
+def _wait_file(path: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    for _ in range(100_000):
+        if path.exists():
+            return
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)  # polling a file the child writes, not a synchronisation delay
+    raise AssertionError(f"{path} did not appear within {timeout} s: the start never reached the gate")
+
+
+def _screen(env: dict, *args: str) -> Screen:
+    """The shell in a tmux pane, started once the pane is set up: a program that starts with the
+    pane can see its first lines scrolled away as tmux sizes the new pane (not so in a terminal)."""
+    s = Screen(["bash", "-c", f"read -r _; exec {shlex.join(terminal_argv(*args))}"], env=env)
+    s.wait_for(r"\A", timeout=5)
+    s.press("Enter")
+    return s
+
+
+def _remember(env: dict, gate: Path, *args: str) -> None:
+    """One ordinary start, so the next one has a prompt to show at once."""
+    gate.write_text("open")
+    child = _spawn(env, *args)
+    try:
+        child.expect(PROMPT1)
+    finally:
+        child.close(force=True)
+    gate.unlink()
+    Path(f"{gate}.reached").unlink(missing_ok=True)
+
+
+def _modes(fd: int) -> tuple[int, int]:
+    iflag, _, _, lflag, *_ = termios.tcgetattr(fd)
+    return iflag, lflag
+
+
+def _assert_cooked(fd: int) -> None:
+    iflag, lflag = _modes(fd)
+    assert lflag & termios.ECHO and lflag & termios.ICANON, "echo and line editing are back on"
+    assert iflag & termios.ICRNL, "Enter is translated again, as the terminal had it"
+
+
+def test_keys_typed_before_the_shell_is_ready_show_once_and_run(gated):
+    env, gate = gated
+    _remember(env, gate)
+    s = _screen(env)
+    try:
+        s.wait_for(r"In \[1\]: ")
+        _wait_file(Path(f"{gate}.reached"))  # the shell is held: what we type now is typed ahead
+        s.type("print(6 * 7)")
+        s.press("Enter")
+        before = s.text()
+        assert "print(6 * 7)" not in before, "typed-ahead keys are not echoed by the terminal"
+        gate.write_text("open")
+        screen = s.wait_for(r"^42$")
+        assert screen.count("In [1]:") == 1, screen
+        assert re.search(r"^In \[1\]: print\(6 \* 7\)$", screen, re.M), screen
+        assert screen.count("print(6 * 7)") == 1, "each key shows once"
+        assert re.search(r"kernel python .*python 3\.\d+", screen), "the banner is there, once"
+        assert len(re.findall(r"kernel python", screen)) == 1, screen
+        s.wait_prompt()
+        s.press("C-d")
+        s.wait_for(r"exit")
+        s.line("y")
+        assert s.wait_exit() == 0
+    finally:
+        s.close()
+
+
+def test_a_changed_banner_and_startup_output_are_put_right(gated):
+    env, gate = gated
+    _remember(env, gate)
+    cache = Path(env["JUP_DATA_DIR"]) / "terminal" / "instant-prompt.json"
+    data = json.loads(cache.read_text())
+    data[""]["pre_text"] = "an old banner\nwith two lines\n\n"  # as if a plugin changed the branding
+    cache.write_text(json.dumps(data))
+    config = Path(env["JUP_CONFIG_DIR"]) / "jup_config.py"
+    stat = config.stat()
+    config.write_text(GATED_CONFIG + "\nprint('a note printed while starting')\n")
+    os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same file as far as the stamp goes
+    s = _screen(env)
+    try:
+        s.wait_for(r"an old banner")
+        _wait_file(Path(f"{gate}.reached"))
+        gate.write_text("open")
+        screen = s.wait_for(r"kernel python")
+        s.wait_prompt()
+        screen = s.text()
+        assert "an old banner" not in screen and "with two lines" not in screen, screen
+        assert screen.count("In [1]:") == 1, screen
+        assert screen.index("a note printed while starting") < screen.index("kernel python"), \
+            "output printed during the start shows above the banner"
+        s.line("1 + 1")
+        s.wait_for(r"Out\[1\]: 2")
+    finally:
+        s.close()
+
+
+def test_terminal_modes_are_restored_after_exit(gated):
+    env, gate = gated
+    _remember(env, gate)
+    child = _spawn(env)
+    try:
+        child.expect(PROMPT1)
+        _wait_file(Path(f"{gate}.reached"))
+        assert not _modes(child.child_fd)[1] & termios.ECHO, "the early prompt keeps typing unechoed"
+        gate.write_text("open")
+        child.send("7 * 6\r")
+        child.expect("42")
+        child.sendcontrol("d")
+        child.expect("exit")
+        child.send("y\r")
+        child.expect(pexpect.EOF)
+        _assert_cooked(child.child_fd)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+
+
+def test_a_failed_start_leaves_the_terminal_and_screen_clean(gated):
+    env, gate = gated
+    _remember(env, gate)
+    child = _spawn(env)
+    try:
+        child.expect(PROMPT1)
+        _wait_file(Path(f"{gate}.reached"))
+        gate.write_text("raise")
+        child.expect("the test made this config fail")
+        child.expect(pexpect.EOF)
+        _assert_cooked(child.child_fd)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus not in (0, None)
+
+    s = _screen(env)  # the same, as the person sees it
+    try:
+        s.wait_exit()
+        screen = s.text()
+        assert "the test made this config fail" in screen
+        assert "In [1]:" not in screen and "kernel python" not in screen, "the early prompt is taken away"
+    finally:
+        s.close()
+
+
+def test_sigterm_while_starting_restores_the_terminal(gated):
+    env, gate = gated
+    _remember(env, gate)
+    child = _spawn(env)
+    try:
+        child.expect(PROMPT1)
+        _wait_file(Path(f"{gate}.reached"))
+        child.kill(signal.SIGTERM)
+        child.expect(pexpect.EOF)
+        _assert_cooked(child.child_fd)
+    finally:
+        child.close(force=True)
+    assert child.signalstatus == signal.SIGTERM, "it still dies of SIGTERM, as a shell expects"
+
+
+@pytest.mark.parametrize("how", ["command line", "config file"])
+def test_instant_prompt_can_be_turned_off(gated, how):
+    env, gate = gated
+    args: tuple[str, ...] = ()
+    if how == "command line":
+        args = ("--TerminalShell.instant_prompt=False",)
+    else:
+        config = Path(env["JUP_CONFIG_DIR"]) / "jup_config.py"
+        config.write_text(GATED_CONFIG + "\nc.TerminalShell.instant_prompt = False\n")
+    _remember(env, gate, *args)
+    child = _spawn(env, *args)
+    try:
+        _wait_file(Path(f"{gate}.reached"))
+        assert _modes(child.child_fd)[1] & termios.ECHO, "the terminal is left alone while starting"
+        try:
+            child.read_nonblocking(4096, timeout=0)
+            shown = child.before or ""
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            shown = ""
+        assert "In [" not in shown
+        gate.write_text("open")
+        child.expect(PROMPT1)
+    finally:
+        child.close(force=True)
+
+
+def test_no_instant_prompt_without_a_terminal(gated):
+    env, gate = gated
+    gate.write_text("open")
+    for _ in range(2):  # a second start would have a prompt to show on a terminal
+        out = subprocess.run(terminal_argv(), input="print('piped')\n", capture_output=True, text=True,
+                             env={**os.environ, **env}, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == "piped\n", "no prompt, banner or escape codes in piped output"
+    assert not (Path(env["JUP_DATA_DIR"]) / "terminal" / "instant-prompt.json").exists()
+
+
+def test_the_batch_path_imports_no_editor_or_zmq(private_env):
+    probe = ("import sys; print(sorted(m for m in ('prompt_toolkit', 'pygments', 'zmq', 'asyncio') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-m", "jup.terminal", "-c", probe], capture_output=True, text=True,
+                         env={**os.environ, **private_env}, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("[]"), out.stdout
