@@ -181,9 +181,19 @@ def _hookspec_names() -> list[str]:
 
 
 def test_every_hookspec_is_documented_in_its_docstring():
+    """A plugin author reads, for every hook, when it is called, what to return, and whether the first
+    answer wins or all are collected; and what the docstring says matches how pluggy calls it."""
     for name in _hookspec_names():
-        doc = getattr(hookspecs, name).__doc__ or ""
-        assert "Called" in doc and ("Return" in doc or "return" in doc), f"{name}: say when and what it returns"
+        func = getattr(hookspecs, name)
+        doc = " ".join((func.__doc__ or "").split())
+        assert doc.startswith("Called"), f"{name}: open the docstring with when jup calls it"
+        assert "Return" in doc or "return" in doc, f"{name}: say what it returns"
+        first = bool(func.jup_spec.get("firstresult"))
+        says_first = "first non-None result wins" in doc
+        says_all = "All results are collected" in doc or "every implementation is called" in doc
+        assert says_first != says_all, f"{name}: say either 'first non-None result wins' or 'All results are collected'"
+        assert says_first == first, (f"{name}: the docstring says {'first wins' if says_first else 'all collected'} "
+                                     f"but the hookspec has firstresult={first}")
 
 
 def test_hooks_doc_is_up_to_date():

@@ -18,7 +18,8 @@ hookimpl = pluggy.HookimplMarker("jup")
 
 @hookspec
 def jup_frontends() -> list:
-    """Called when `jup run` looks for frontends.
+    """Called when `jup run NAME` looks for frontends, and when it lists them (`jup run` alone or
+    an unknown NAME).
 
     Return a list of :class:`jup.core.specs.FrontendSpec`. All results are collected; a name
     given twice is taken from the plugin registered last.
@@ -27,9 +28,10 @@ def jup_frontends() -> list:
 
 @hookspec
 def jup_subcommands() -> list:
-    """Called when the `jup` command builds its subcommands.
+    """Called each time the `jup` command runs (all but `jup --version`), to find its subcommands.
 
-    Return a list of :class:`jup.core.specs.SubcommandSpec`; each becomes `jup NAME ...`.
+    Return a list of :class:`jup.core.specs.SubcommandSpec`; each becomes `jup NAME ...`. All
+    results are collected; built-in command names cannot be taken over by a plugin.
     """
 
 
@@ -39,8 +41,8 @@ def jup_subcommands() -> list:
 def jup_kernels() -> list:
     """Called when kernelspecs are listed or a kernel is looked up by name.
 
-    Return a list of :class:`jup.core.specs.KernelSpecInfo`. These take precedence over Jupyter
-    kernelspec directories for the same name.
+    Return a list of :class:`jup.core.specs.KernelSpecInfo`. All results are collected; these take
+    precedence over Jupyter kernelspec directories for the same name.
     """
 
 
@@ -48,45 +50,63 @@ def jup_kernels() -> list:
 def jup_kernel_startup(kernel: Any) -> None:
     """Called in the kernel process once the kernel is ready, before the first request.
 
-    `kernel` is the running kernel object (for the Python kernel, it has `.shell`). Return nothing.
+    `kernel` is the running kernel object (for the Python kernel, it has `.shell`). Return nothing;
+    every implementation is called (results are collected and ignored).
     """
 
 
 @hookspec
 def jup_pre_execute(kernel: Any, code: str) -> None:
-    """Called in the kernel before each cell runs. Return nothing."""
+    """Called in the kernel before each cell runs, before input transformers. Return nothing;
+    every implementation is called (results are collected and ignored)."""
 
 
 @hookspec
 def jup_post_execute(kernel: Any, code: str, result: Any) -> None:
-    """Called in the kernel after each cell ran, with the execution result. Return nothing."""
+    """Called in the kernel after each cell ran (also when it failed), with its execution result.
+    Return nothing; every implementation is called (results are collected and ignored)."""
 
 
 @hookspec
 def jup_input_transformers(language: str) -> list:
-    """Called once per kernel start. Return a list of callables `str -> str` applied, in order,
-    to the source of every cell before it is compiled (after the kernel's own transforms)."""
+    """Called once per shell, when the kernel loads its plugins (see `jup_magics`). Return a list of
+    callables `str -> str` applied, in order, to the source of every cell before it is compiled
+    (after the kernel's own transforms). All results are collected."""
 
 
 # ---- kernel-side features -----------------------------------------------------------------------
 
 @hookspec
 def jup_magics(language: str) -> list:
-    """Called once per kernel start. Return a list of :class:`jup.core.specs.MagicSpec` for kernels
-    of `language` (return [] for languages you do not serve). Later plugins override earlier names."""
+    """Called once per shell, when the Python kernel starts and loads its plugins: out of process by
+    a background thread (the kernel already answers; the first cell waits for it), in-process right
+    away. A bare `Shell` built by other code calls it at the first unknown magic or value shown.
+
+    Return a list of :class:`jup.core.specs.MagicSpec` for kernels of `language` (return [] for
+    languages you do not serve). All results are collected; later plugins override earlier names.
+    """
 
 
 @hookspec
 def jup_display_formatters() -> list:
-    """Called once per kernel start. Return a list of :class:`jup.core.specs.FormatterSpec`.
-    A formatter that raises falls back to text/plain and the kernel says why on stderr."""
+    """Called once per shell, with `jup_magics` (see there), when the Python kernel starts: out of
+    process in a background thread, in-process right away; a bare `Shell` calls it the first time it
+    shows a value.
+
+    Return a list of :class:`jup.core.specs.FormatterSpec`. All results are collected. A formatter
+    that raises costs the user nothing but its own mime type: the other representations and
+    text/plain are still sent, and stderr names the formatter and its error.
+    """
 
 
 # ---- parallel -----------------------------------------------------------------------------------
 
 @hookspec
 def jup_cluster_launchers() -> list:
-    """Called when a cluster is started. Return a list of :class:`jup.core.specs.LauncherSpec`."""
+    """Called by the parallel plugin when a cluster is started, to find its launcher by name.
+
+    Return a list of :class:`jup.core.specs.LauncherSpec`. All results are collected.
+    """
 
 
 # ---- configuration and branding -----------------------------------------------------------------
@@ -96,7 +116,8 @@ def jup_config_defaults() -> dict:
     """Called when configuration is loaded, before any config file.
 
     Return a nested dict like a `jup_config.json`, e.g. ``{"Plugins": {"blocked": ["x"]}}``.
-    Results are merged in plugin order; config files and the command line override them.
+    All results are collected and merged in plugin order; config files and the command line
+    override them.
     """
 
 
