@@ -6,6 +6,7 @@ could not show. Images go inline when the terminal speaks an image protocol, els
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -65,18 +66,41 @@ def _as_str(value: object) -> str:
 
 
 def detect_image_protocol(env: dict | None = None) -> str | None:
-    """'kitty' or 'iterm2' when the terminal says it shows images, else None."""
+    """'kitty', 'iterm2' or 'sixel' when the environment says the terminal shows images, else None
+    (a Renderer may still ask the terminal itself whether it draws sixel, see `probe_sixel`)."""
     env = os.environ if env is None else env
     forced = env.get("JUP_IMAGE_PROTOCOL", "").lower()
-    if forced in ("kitty", "iterm2"):
+    if forced in ("kitty", "iterm2", "sixel"):
         return forced
-    if forced in ("none", "file", "sixel"):
+    if forced in ("none", "file"):
         return None
     if env.get("KITTY_WINDOW_ID") or env.get("TERM") == "xterm-kitty":
         return "kitty"
     if env.get("TERM_PROGRAM") in ("iTerm.app", "WezTerm") or env.get("LC_TERMINAL") == "iTerm2":
         return "iterm2"
+    from jup.terminal.sixel import env_says_sixel
+    if env_says_sixel(env):
+        return "sixel"
     return None
+
+
+def may_probe_sixel(env: dict | None = None) -> bool:
+    """Whether asking the terminal about sixel is allowed: not when JUP_IMAGE_PROTOCOL decides."""
+    env = os.environ if env is None else env
+    return not env.get("JUP_IMAGE_PROTOCOL")
+
+
+def _pixel_width(stream: TextIO) -> int | None:
+    """The window's width in pixels, if the terminal tells (TIOCGWINSZ), to fit images in it."""
+    try:
+        import fcntl
+        import struct
+        import termios
+        packed = fcntl.ioctl(stream.fileno(), termios.TIOCGWINSZ, b"\0" * 8)
+        width = struct.unpack("HHHH", packed)[2]
+    except (ImportError, OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
+    return width or None
 
 
 def image_escape(protocol: str, b64: str) -> str:
@@ -130,11 +154,16 @@ class Renderer:
 
     def __init__(self, out: TextIO | None = None, err: TextIO | None = None, color: bool | None = None,
                  image_protocol: str | None = None,
-                 out_prompt: Callable[[int], str] = lambda n: f"Out[{n}]: ", out_color: str = "ansired"):
+                 out_prompt: Callable[[int], str] = lambda n: f"Out[{n}]: ", out_color: str = "ansired",
+                 probe_sixel: bool = True):
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.color = color_wanted(self.out) if color is None else color
         self.image_protocol = image_protocol
+        #: with no protocol, ask the terminal (once, at the first PNG) whether it draws sixel, unless
+        #: JUP_IMAGE_PROTOCOL decides
+        self.probe_sixel = probe_sixel and may_probe_sixel()
+        self.tty_in = 0  #: the terminal's input fd, read for its answer
         self.out_prompt = out_prompt
         self.out_sgr = ansi_sgr(out_color)
         self.at_line_start = True
@@ -206,14 +235,43 @@ class Renderer:
     def _rich(self, data: dict, unshown: list[str]) -> None:
         images = [m for m in IMAGE_TYPES if m in unshown]
         for mime in images[:1]:
-            if self.image_protocol and mime == "image/png":
+            protocol = self._protocol_for_png() if mime == "image/png" else None
+            escape, why = (self._image_escape(protocol, _as_str(data[mime])) if protocol else (None, ""))
+            if escape:
                 self.ensure_newline()  # the escape is the picture itself: never stripped as colour
-                self.out.write(image_escape(self.image_protocol, _as_str(data[mime])))
+                self.out.write(escape)
                 self.out.flush()
                 self.at_line_start = True
             else:
                 path = save_image(mime, data[mime])
-                self.note(f"{mime} saved to {path}")
+                self.note(f"{mime} saved to {path}" + (f"; not drawn as sixel: {why}" if why else ""))
         others = [m for m in unshown if m not in IMAGE_TYPES]
         if others:
             self.note(f"also {', '.join(others)}: open this cell in a notebook to see it")
+
+    def _protocol_for_png(self) -> str | None:
+        """The image protocol to draw with; the first time, with none set, asks the terminal
+        whether it draws sixel (only when stdin and our output are both a tty)."""
+        if self.image_protocol is None and self.probe_sixel:
+            self.probe_sixel = False  # asked once per renderer, whatever the answer
+            from jup.terminal.sixel import query_sixel
+            try:
+                out_fd = self.out.fileno()
+            except (AttributeError, ValueError, io.UnsupportedOperation):
+                return None
+            self.out.flush()
+            if query_sixel(self.tty_in, out_fd):
+                self.image_protocol = "sixel"
+        return self.image_protocol
+
+    def _image_escape(self, protocol: str, b64: str) -> tuple[str | None, str]:
+        """(escape drawing the base64 PNG, or None with the reason it cannot be drawn)."""
+        if protocol != "sixel":
+            return image_escape(protocol, b64), ""
+        import base64
+
+        from jup.terminal.sixel import SixelUnavailable, encode_png
+        try:
+            return encode_png(base64.b64decode(b64), max_width=_pixel_width(self.out)) + "\n", ""
+        except (SixelUnavailable, ValueError) as e:
+            return None, str(e)

@@ -32,7 +32,7 @@ OPTIONS: dict[str, tuple] = {
     "color_prompt_out": ("str", "ansired", "Colour of the result prompt (prompt_toolkit style)."),
     "history_length": ("int", 1000, "How many of the kernel's past inputs to load on start."),
     "image_protocol": ("enum", "auto", "How to show images: detect, a protocol, or save to a file.",
-                       ["auto", "kitty", "iterm2", "file"]),
+                       ["auto", "kitty", "iterm2", "sixel", "file"]),
     "banner": ("bool", True, "Show the banner naming the kernel on start."),
     "instant_prompt": ("bool", True, "Show the banner and first prompt at once on start, keeping keys typed "
                        "before the shell is ready (see docs/terminal.md)."),

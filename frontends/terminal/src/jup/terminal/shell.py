@@ -136,7 +136,7 @@ class Shell:
                                  image_protocol=detect_image_protocol() if protocol == "auto" else
                                  (None if protocol == "file" else protocol),
                                  out_prompt=lambda n: settings.prompt_out.format(n=n),
-                                 out_color=settings.color_prompt_out)
+                                 out_color=settings.color_prompt_out, probe_sixel=protocol == "auto")
         self._exit_status = 0
 
     # ---- pieces the key bindings use -------------------------------------------------------------
