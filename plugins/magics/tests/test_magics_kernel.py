@@ -125,3 +125,24 @@ def test_pdb_on_without_stdin_skips_the_debugger_and_says_so(kernel):
     assert reply["content"]["ename"] == "UsageError" and asked == []
     assert "allow_stdin is false" in reply["content"]["evalue"]
     assert stream_text(msgs) == ""  # no half-started debugger output
+
+
+def test_interrupt_at_the_debugger_prompt_keeps_the_debugger_and_the_users_error(kernel):
+    execute(kernel, "%pdb on")
+    prompts: list[str] = []
+
+    def interrupt_then_quit(msg):  # the user presses interrupt at the first (Pdb) prompt, then q
+        prompts.append(msg["content"]["prompt"])
+        if len(prompts) == 1:
+            kernel.control_channel.send(kernel.session.msg("interrupt_request", {}))
+        else:
+            kernel.input("q")
+
+    msgs: list[dict] = []
+    reply = kernel.execute_interactive(_FAILING_CELL, timeout=30, allow_stdin=True,
+                                       stdin_hook=interrupt_then_quit, output_hook=msgs.append)
+    assert prompts == ["(Pdb) ", "(Pdb) "]  # pdb's own way: the interrupt gives a fresh prompt
+    assert "--KeyboardInterrupt--" in stream_text(msgs)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "Oops"
+    reply, msgs = execute(kernel, "6 * 7")
+    assert reply["content"]["status"] == "ok"

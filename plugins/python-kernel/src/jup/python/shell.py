@@ -419,6 +419,8 @@ class Shell:
             return
         try:
             self.debugger(tb)
+        except KeyboardInterrupt:
+            self.write_err("Debugger interrupted.\n")
         except Exception as e:
             self.write_err(f"The debugger stopped: {type(e).__name__}: {e}\n")
 
