@@ -321,3 +321,130 @@ def test_the_fake_kernel_exits_when_the_process_that_started_it_dies(tmp_path):
     while time.monotonic() < deadline and leftover_processes([pid]):  # bounded by the deadline
         time.sleep(0.05)  # polling a process table, not synchronising with it
     assert leftover_processes([pid]) == [], "the orphaned fake kernel is still running"
+
+
+# ---- heartbeat, backoff, a manager killed -9 ------------------------------------------------------
+
+async def test_a_frozen_kernel_is_reported_unresponsive_then_responsive_and_not_restarted(runtime_dir):
+    """SIGSTOP freezes the kernel (as C code that never returns would): after two missed heartbeats
+    the frontend hears `unresponsive`; when it runs again, `responsive`. A stuck kernel is not dead:
+    it keeps its pid and its state."""
+    interval = 0.5
+    km = KernelManager(fake_kernel_spec(), heartbeat_interval=interval)
+    events = Events(km)
+    await km.start()
+    pid = km.pid
+    try:
+        t0 = time.monotonic()
+        os.kill(pid, signal.SIGSTOP)
+        ev = await events.wait("unresponsive", timeout=10)
+        frozen_for = time.monotonic() - t0
+        # each beat: wait one interval, then ping with one interval's timeout; two misses make it
+        assert frozen_for <= 2 * (interval + interval) + 1.0, frozen_for
+        assert "does not answer its heartbeat" in ev.message
+        t1 = time.monotonic()
+        os.kill(pid, signal.SIGCONT)
+        await events.wait("responsive", timeout=10)
+        assert time.monotonic() - t1 <= 2 * interval + 1.0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert km.pid == pid and km.state is KernelState.RUNNING
+    assert not [e for e in events.seen if e.name in ("restarting", "died")]
+    kc = km.client()
+    assert (await kc.execute("1+1", reply=True, timeout=10))["content"]["status"] == "ok"
+    kc.stop_channels()
+    await km.shutdown()
+    assert conn_files(runtime_dir) == [] and leftover_processes([pid]) == []
+
+
+#: A kernel that starts once and then fails at every start: it appends when it was started (the
+#: monotonic clock is system-wide on Linux) to a file, so the test sees the real delays.
+CRASH_LOOP = """\
+import os, sys, time
+marker, stamps, connection_file = sys.argv[1:4]
+with open(stamps, "a") as f:
+    f.write(f"{time.monotonic()}\\n")
+if os.path.exists(marker):
+    sys.exit(4)
+open(marker, "w").close()
+os.execv(sys.executable, [sys.executable, "-m", "jup.core.testing", "-f", connection_file])
+"""
+
+
+async def test_restarts_of_a_kernel_that_keeps_dying_back_off_then_give_up(runtime_dir, tmp_path):
+    script, marker, stamps = tmp_path / "crashloop.py", tmp_path / "started-once", tmp_path / "starts"
+    script.write_text(CRASH_LOOP)
+    spec = KernelSpec(name="crashloop", argv=[sys.executable, str(script), str(marker), str(stamps),
+                                              "{connection_file}"])
+    policy = RestartPolicy(max_restarts=4, window=60, backoff=0.15, max_backoff=5)
+    km = KernelManager(spec, restart_policy=policy)
+    events = Events(km)
+    when: list[tuple[str, float]] = []
+    km.on_event(lambda ev: when.append((ev.name, time.monotonic())))
+    await km.start()
+    first = km.pid
+    os.kill(first, signal.SIGKILL)
+    died = await events.wait("died", timeout=30)
+    restarting = [e for e in events.seen if e.name == "restarting"]
+    assert [e.restarts for e in restarting] == [1, 2, 3, 4], "gives up after the configured attempts"
+    assert "SIGKILL" in str(restarting[0].error) and "exited with code 4" in str(restarting[1].error)
+    assert "Restarting it (attempt 4)" in restarting[-1].message
+    assert "exited with code 4" in died.message and "not restarted again" in died.message
+    assert not [e for e in events.seen if e.name == "restarted"]
+    started = [float(x) for x in stamps.read_text().split()]
+    assert len(started) == 1 + 4, "one start, then exactly four restarts"
+    asked = [t for name, t in when if name == "restarting"]
+    delays = [s - r for r, s in zip(asked, started[1:], strict=True)]
+    expected = [0.15, 0.3, 0.6, 1.2]
+    for got, want in zip(delays, expected, strict=True):
+        assert want <= got < want + 1.0, (delays, expected)
+    assert all(a < b for a, b in zip(delays, delays[1:], strict=False)), f"the delays must grow: {delays}"
+    assert km.state is KernelState.DEAD and conn_files(runtime_dir) == []
+    assert leftover_processes([first]) == []
+    await km.shutdown()
+
+
+#: A manager in its own process: starts a jup kernel (kernelbase) with BlockingKernelManager, and
+#: beside it a kernel on a connection file the user wrote (no JUP_OWN_CONNECTION_FILE), then waits.
+ORPHANING_MANAGER = """\
+import os, subprocess, sys
+from jup.core.kernelspec import KernelSpec
+from jup.core.manager import BlockingKernelManager
+from jup.core.protocol.connection import ConnectionInfo
+kernel = [sys.executable, "-c", "from jup.core.kernelbase import Kernel; raise SystemExit(Kernel.main())"]
+km = BlockingKernelManager(KernelSpec(name="base", argv=kernel + ["-f", "{connection_file}"]))
+km.start()
+users = ConnectionInfo.allocate().write(sys.argv[1])
+other = subprocess.Popen(kernel + ["-f", str(users)], env={**os.environ, "JPY_PARENT_PID": str(os.getpid())})
+print(km.pid, km.connection_file, other.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_kernel_orphaned_by_kill_9_of_its_manager_exits_and_removes_its_connection_file(runtime_dir,
+                                                                                           tmp_path):
+    import select
+    import subprocess
+
+    users_file = tmp_path / "my-kernel.json"
+    mgr = subprocess.Popen([sys.executable, "-c", ORPHANING_MANAGER, str(users_file)], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([mgr.stdout], [], [], 60)
+        assert ready, "the manager did not start its kernel within 60 s"
+        kpid, cfile, other = mgr.stdout.readline().split()
+        kpid, other = int(kpid), int(other)
+        assert os.path.exists(cfile) and os.path.dirname(cfile) == str(runtime_dir)
+        assert leftover_processes([kpid, other])
+    finally:
+        mgr.kill()  # SIGKILL: no atexit, no cleanup by the manager
+        mgr.wait(timeout=10)
+        mgr.stdout.close()
+        mgr.stdin.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (leftover_processes([kpid, other]) or os.path.exists(cfile)):
+        time.sleep(0.05)  # polling the process table and the directory, not synchronising with them
+    assert leftover_processes([kpid, other]) == [], "the orphaned kernels must exit"
+    assert not os.path.exists(cfile), "the kernel removes the connection file its dead manager wrote"
+    assert conn_files(runtime_dir) == []
+    assert users_file.exists(), "a connection file the user wrote is the user's: it stays"

@@ -45,6 +45,10 @@ from jup.core.protocol.session import Session
 # published before any of the cell's code ran: no C-level output of the cell can precede them
 _NO_FD_SYNC = frozenset({"status", "execute_input"})
 
+#: set to "1" by jup's kernel launcher: the manager wrote the connection file, so if the manager dies
+#: (JPY_PARENT_PID gone) the kernel removes the file on its way out; nobody else would.
+OWN_CONNECTION_FILE_ENV = "JUP_OWN_CONNECTION_FILE"
+
 
 class StdinNotImplementedError(RuntimeError):
     """The frontend that sent this cell cannot answer input requests (its allow_stdin was false)."""
@@ -238,6 +242,8 @@ class Kernel:
         self._host_streams: tuple | None = None  # in-process, during a cell: the host's stdout/stderr
         self._parent_pid = int(os.environ.get("JPY_PARENT_PID") or 0)
         self._ppid = os.getppid()
+        #: the connection file to remove if the parent dies (set by `main` when our manager wrote it)
+        self._own_connection_file: str | None = None
         self._budget = OutputBudget(self.output_budget, self._output_directory)
         self.io: IOThread | None = None
         self.heartbeat: Heartbeat | None = None
@@ -903,7 +909,17 @@ class Kernel:
             pass
         if gone and not self._stopping:
             kernel_log().warning("the process that started this kernel is gone; shutting down")
+            self._remove_own_connection_file()
             self._begin_stop()
+
+    def _remove_own_connection_file(self) -> None:
+        """The manager that wrote our connection file died (kill -9): nobody else will remove it."""
+        path, self._own_connection_file = self._own_connection_file, None
+        if path:
+            try:
+                os.unlink(path)
+            except OSError:  # already gone, or not ours to remove after all
+                pass
 
     # ---- to override --------------------------------------------------------------------------
 
@@ -951,9 +967,13 @@ class Kernel:
         except ValueError as e:
             print(e, file=sys.stderr)
             return 2
+        # our launcher says it wrote this file; popped so that the user's subprocesses do not inherit it
+        own_file = os.environ.pop(OWN_CONNECTION_FILE_ENV, "") == "1"
         log_to_fd(os.dup(2))
         sys.setswitchinterval(cls.switch_interval)
         kernel = cls(info)
+        if own_file:
+            kernel._own_connection_file = os.path.abspath(path)
         try:
             kernel.start()
         except zmq.ZMQError as e:

@@ -13,9 +13,18 @@ import subprocess
 import sys
 from typing import Any
 
+#: tells a jup kernel that its manager wrote the connection file: if the manager is killed, the kernel
+#: removes the file as it exits. Named again in jup.core.kernelbase.server (a kernel imports no asyncio).
+OWN_CONNECTION_FILE_ENV = "JUP_OWN_CONNECTION_FILE"
+
 
 def launch(argv: list[str], env: dict[str, str], cwd: str | None, **popen: Any) -> subprocess.Popen:
-    """Start the kernel in a new session (its own process group, for signals to the whole group)."""
+    """Start the kernel in a new session (its own process group, for signals to the whole group).
+
+    The caller wrote the connection file in `argv`; the kernel learns so through the environment,
+    so that a kernel orphaned by a kill -9 of its manager leaves no stale `kernel-*.json`.
+    """
+    env = {**env, OWN_CONNECTION_FILE_ENV: "1"}
     try:
         return subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                 start_new_session=True, close_fds=True, **popen)
