@@ -112,6 +112,90 @@ def test_core_installs_alone_into_a_scratch_environment(tmp_path):
     assert eps, "the installed jup-core has no jup.plugins entry point"
 
 
+def _dependency_links(dists: list[str], into: Path) -> list[str]:
+    """Symlink into `into` the installed third-party distributions `dists` need (recursively), and
+    nothing else: a scratch environment then sees exactly what `pip install` of `dists` would give it,
+    without the network. Returns the distribution names linked."""
+    import importlib.metadata as md
+
+    from packaging.requirements import Requirement
+
+    into.mkdir()
+    seen: set[str] = set()
+    todo = [Requirement(r) for d in dists for r in md.requires(d) or []]
+    for _ in range(1000):  # bounded: a dependency closure is far smaller
+        if not todo:
+            break
+        req = todo.pop()
+        name = req.name.lower().replace("_", "-")
+        if name in seen or name.startswith("jup-") or (req.marker and not req.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        dist = md.distribution(name)
+        todo += [Requirement(r) for r in dist.requires or []]
+        for top in {f.parts[0] for f in dist.files or [] if f.parts[0] != ".." and f.suffix != ".pth"}:
+            link, target = into / top, Path(dist.locate_file(top))
+            if not link.exists() and target.exists():
+                link.symlink_to(target)
+    return sorted(seen)
+
+
+def test_core_and_one_plugin_install_alone_and_the_plugin_works(tmp_path):
+    """An organisation builds its own jup from a subset: core and the echo kernel only, installed
+    from their folders into an empty environment (dependencies linked from .venv, no network).
+    `jup plugins list` shows the echo plugin loaded and nothing that was not installed; `jup
+    kernelspec list` offers echo; and the echo kernel starts and answers there."""
+    scratch = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(scratch)], check=True, timeout=120)
+    site = next((scratch / "lib").glob("python3*/site-packages"))
+    linked = _dependency_links(["jup-core", "jup-echo-kernel"], tmp_path / "deps")
+    assert "pyzmq" in linked and "traitlets" in linked
+    (site / "deps.pth").write_text(str(tmp_path / "deps") + "\n")
+    sources = []
+    for pkg in ("core", "plugins/echo-kernel"):  # pip builds in place: build copies, keep the checkout clean
+        sources.append(tmp_path / "src" / pkg)
+        shutil.copytree(ROOT / pkg, sources[-1], ignore=shutil.ignore_patterns(
+            "build", "*.egg-info", "__pycache__", "tests"))
+    res = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                          "--no-index", "--target", str(site), *map(str, sources)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUP", "JUPYTER", "PYTHON", "VIRTUAL_ENV"))}
+    env.update(HOME=str(home), JUP_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), XDG_CACHE_HOME=str(home / "cache"),
+               JUPYTER_PLATFORM_DIRS="1")
+    python = str(scratch / "bin" / "python")
+    jup = [python, "-c", "import sys; from jup.core.app import main; sys.exit(main())"]
+
+    plugins = subprocess.run(jup + ["plugins", "list"], capture_output=True, text=True, timeout=60,
+                             env=env, cwd=tmp_path)
+    assert plugins.returncode == 0, plugins.stderr
+    rows = {ln.split()[0]: ln.split() for ln in plugins.stdout.splitlines()[1:] if ln.strip()}
+    assert set(rows) == {"core-commands", "echo-kernel"}, plugins.stdout
+    assert rows["echo-kernel"][1] == "jup-echo-kernel" and rows["echo-kernel"][-1] == "loaded"
+    assert "warning" not in plugins.stderr.lower(), plugins.stderr
+
+    specs = subprocess.run(jup + ["kernelspec", "list"], capture_output=True, text=True, timeout=60,
+                           env=env, cwd=tmp_path)
+    assert specs.returncode == 0, specs.stderr
+    names = [ln.split()[0] for ln in specs.stdout.splitlines()[1:] if ln.strip()]
+    assert "echo" in names and "python" not in names, specs.stdout
+
+    run = ("import jup.echo, jup.core\n"
+           "from jup.core.manager import BlockingKernelManager\n"
+           "with BlockingKernelManager('echo') as km:\n"
+           "    kc = km.client()\n"
+           "    r = kc.execute('hello', reply=True, timeout=20)\n"
+           "    kc.stop_channels()\n"
+           "print(r['content']['status'], jup.echo.__file__, jup.core.__file__)\n")
+    out = subprocess.run([python, "-c", run], capture_output=True, text=True, timeout=90, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    status, echo_file, core_file = out.stdout.split()
+    assert status == "ok"
+    assert echo_file.startswith(str(site)) and core_file.startswith(str(site)), out.stdout
+
+
 # ---- setup --------------------------------------------------------------------------------------
 
 def test_setup_is_idempotent_and_quick_the_second_time():
