@@ -30,6 +30,7 @@ pytestmark = pytest.mark.timeout(120)
 
 RESPONSIVE_S = 0.2   # the issue's deadline for requests answered while a cell runs
 FAST_S = 2.0         # inspect of an object whose __repr__ sleeps 30 s
+WARM_TAKE_S = 0.02   # take + first kernel_info of a pooled kernel: the issue's 5 ms, loaded-machine margin
 
 
 def rss(pid: int) -> int:
@@ -204,6 +205,12 @@ def test_inspect_of_an_object_whose_repr_sleeps_30s_returns_in_under_2s(client):
     print(f"inspect of a 30 s __repr__: {took * 1000:.0f} ms")
     assert took < FAST_S
     assert reply["content"]["status"] == "ok"
+    # the reply says what was skipped, so a user can tell "nothing to show" from "gave up": the
+    # Python kernel's inspector stops the repr at 0.5 s and says so; past the kernel's deadline the
+    # reply's metadata carries `jup_skipped` instead (tested with a 0.3 s deadline below)
+    content = reply["content"]
+    note = content.get("metadata", {}).get("jup_skipped") or content["data"]["text/plain"]
+    assert "repr took longer than 0.5 s; not shown" in note or note.startswith("skipped: "), note
     # and the kernel is not wedged: a cell runs at once
     t0 = time.perf_counter()
     reply, msgs = run(kc, "6 * 7", timeout=10)
@@ -341,7 +348,7 @@ def test_interrupt_reply_says_whether_the_cell_stopped(own_km, tmp_path):
             finally:
                 os.close(fd)
             t0 = time.perf_counter()
-            reply = own_km.interrupt(timeout=3)
+            reply = own_km.interrupt()  # defaults: the kernel's 1 s grace + the manager's 0.5 s
             took = time.perf_counter() - t0
             print(f"interrupt of C code answered in {took * 1000:.0f} ms: {reply.get('evalue')}")
             if reply["status"] != "ok":
@@ -350,7 +357,7 @@ def test_interrupt_reply_says_whether_the_cell_stopped(own_km, tmp_path):
             assert shell_reply(kc, cell)["content"]["ename"] == "KeyboardInterrupt"
         assert reply["status"] == "error"
         assert "C code" in reply["evalue"] and "Restart the kernel" in reply["evalue"]
-        assert 0.9 < took < 8
+        assert 0.9 < took < 2.5, took
         t0 = time.perf_counter()
         own_km.restart(now=True)  # what the message tells the user to do; it works on the stuck kernel
         print(f"restart of the stuck kernel: {time.perf_counter() - t0:.1f} s")
@@ -432,6 +439,7 @@ async def test_warm_pool_hands_over_a_kernel_in_milliseconds_in_the_requested_di
         for n in range(2):
             where = tmp_path / f"notebook{n}"
             where.mkdir()
+            (where / "mymod.py").write_text(f"WHERE = 'notebook{n}'\n")  # the notebook's own helper
             t0 = time.perf_counter()
             km = await pool.take(cwd=str(where))
             took = time.perf_counter() - t0
@@ -443,15 +451,22 @@ async def test_warm_pool_hands_over_a_kernel_in_milliseconds_in_the_requested_di
             answered = time.perf_counter() - t1
             assert info["content"]["status"] == "ok"
             figures.append((took, answered))
-            cwd = await kc.execute("import os; os.getcwd()", silent=False, reply=True, timeout=10,
-                                   user_expressions={"cwd": "os.getcwd()"})
-            assert cwd["content"]["user_expressions"]["cwd"]["data"]["text/plain"] == repr(str(where))
+            assert not pool._starting, "the refill must wait until the new owner has been served"
+            # cwd, PWD and the module search path all moved: `import mymod` works as in a fresh kernel
+            reply = await kc.execute("import mymod", silent=False, reply=True, timeout=10, user_expressions={
+                "cwd": "__import__('os').getcwd()", "pwd": "__import__('os').environ['PWD']",
+                "where": "mymod.WHERE", "path0": "__import__('sys').path[0]"})
+            assert reply["content"]["status"] == "ok", reply["content"].get("evalue")
+            ue = {k: v["data"]["text/plain"] for k, v in reply["content"]["user_expressions"].items()}
+            assert ue == {"cwd": repr(str(where)), "pwd": repr(str(where)), "where": repr(f"notebook{n}"),
+                          "path0": repr(str(where))}, ue
             assert str(where) != neutral
             kc.stop_channels()
         print("warm pool take / first kernel_info (ms):",
               [(round(a * 1000, 1), round(b * 1000, 1)) for a, b in figures])
-        best = min(a + b for a, b in figures)
-        assert best <= 0.005 * 2, figures  # the issue's 5 ms, with margin for a loaded 2-core machine
+        # every take of a pre-started kernel, not just the best: the issue's 5 ms, with margin for
+        # a loaded 2-core machine shared by other test runs
+        assert all(a + b <= WARM_TAKE_S for a, b in figures), figures
         async with asyncio.timeout(60):
             while pool.ready < 2:  # refilled in the background (bounded by the timeout)
                 await asyncio.sleep(0.05)
@@ -462,3 +477,107 @@ async def test_warm_pool_hands_over_a_kernel_in_milliseconds_in_the_requested_di
             await km.shutdown(now=True)
     assert leftover_processes(pids + [k.pid for k in taken]) == []
     assert not os.path.exists(pool.neutral_dir)
+
+
+def test_a_warm_pool_comes_from_config_for_long_running_frontends(kernel_env):
+    from traitlets.config import Config
+
+    assert KernelPool.from_config("python", long_running=False, config=Config()) is None
+    assert KernelPool.from_config("python3", long_running=True, config=Config()) is None  # foreign
+    pool = KernelPool.from_config("python", long_running=True, config=Config())
+    assert pool is not None and pool.size == 1 and pool.refill_delay == 0.5
+    cfg = Config({"WarmPool": {"sizes": {"python": 0, "echo": 2}, "refill_delay": 0.1}})
+    assert KernelPool.from_config("python", long_running=True, config=cfg) is None  # turned off
+    echo = KernelPool.from_config("echo", config=cfg)
+    assert echo is not None and echo.size == 2 and echo.refill_delay == 0.1
+
+
+# ---- the kernel's knobs, as a user sets them ----------------------------------------------------
+
+@pytest.fixture
+def knob_km(kernel_env, tmp_path) -> Iterator[BlockingKernelManager]:
+    """A kernel with a small output budget, a short introspection deadline and kept output files."""
+    manager = BlockingKernelManager("python", heartbeat_interval=0, env={
+        "JUP_OUTPUT_BUDGET": "10000", "JUP_INTROSPECTION_DEADLINE": "0.3", "JUP_KEEP_OUTPUT_FILES": "1",
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "knob-runtime")})
+    manager.start()
+    yield manager
+    manager.shutdown(now=True)
+    assert leftover_processes([manager.pid]) == []
+
+
+def test_budget_deadline_and_kept_files_follow_their_env_values(knob_km):
+    kc = knob_km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        reply, msgs = run(kc, "for i in range(5000): print(i)")  # 23890 characters
+        out = text_of(msgs)
+        assert reply["content"]["status"] == "ok"
+        marker = re.search(r"held back \(budget 10\.0 KB per cell\); full output: (\S+)", out)
+        assert marker, out[-400:]
+        assert len(out) < 15_000 and out.rstrip().endswith("4999")  # head, marker, tail
+        held = Path(marker.group(1))
+        assert held.read_text().splitlines()[-1] == "4999"
+
+        run(kc, "import time\nclass Sleepy:\n    def __repr__(self):\n        time.sleep(30)\n"
+                "        return 'never'\nsleepy = Sleepy()")
+        t0 = time.perf_counter()
+        reply = kc.inspect("sleepy", 6, reply=True, timeout=10)
+        took = time.perf_counter() - t0
+        print(f"inspect with a 0.3 s deadline: {took * 1000:.0f} ms")
+        assert 0.25 < took < 0.8, took  # the configured 0.3 s, not the default 1 s
+        assert reply["content"]["metadata"]["jup_skipped"] == "skipped: it took longer than 0.3 s"
+    finally:
+        kc.stop_channels()
+    knob_km.shutdown()
+    assert held.exists() and held.read_text().splitlines()[-1] == "4999"  # kept after the kernel exits
+
+
+def test_a_zero_budget_means_unlimited(kernel_env):
+    with BlockingKernelManager("python", heartbeat_interval=0, env={"JUP_OUTPUT_BUDGET": "0"}) as manager:
+        kc = manager.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=30)
+            t0 = time.perf_counter()
+            reply, msgs = run(kc, "for i in range(1_000_000): print(i)")  # 6.9 MB > the default 5 MB
+            took = time.perf_counter() - t0
+        finally:
+            kc.stop_channels()
+    out = text_of(msgs)
+    print(f"1e6 lines with no budget: {len(out) / 1e6:.1f} MB in {took:.1f} s")
+    assert reply["content"]["status"] == "ok" and "held back" not in out
+    assert len(out) == sum(len(f"{i}\n") for i in range(1_000_000))  # whole
+    assert out.endswith("999999\n") and took < 20
+
+
+def test_cells_run_on_the_main_thread(km):
+    kc = km.client()
+    kc.start_channels()
+    try:
+        reply, msgs = run(kc, "import threading\nthreading.current_thread() is threading.main_thread()")
+    finally:
+        kc.stop_channels()
+    assert result_of(msgs) == "True"
+
+
+def test_an_asyncio_task_prints_under_the_cell_that_created_it(km):
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        first = kc.execute("import asyncio\nev = asyncio.Event()\nasync def later():\n    await ev.wait()\n"
+                           "    print('from the task', flush=True)\nasync def start():\n"
+                           "    return asyncio.create_task(later())\ntask = await start()")
+        wait_iopub(kc, is_idle(first))
+        second = kc.execute("print('second cell runs', flush=True)\nev.set()\nawait task\n"
+                            "print('second cell ends')")
+        msgs = wait_iopub(kc, is_idle(second))
+    finally:
+        kc.stop_channels()
+    streams = [(m["parent_header"].get("msg_id"), m["content"]["text"]) for m in msgs
+               if m["msg_type"] == "stream"]
+    assert [pid for pid, text in streams if "from the task" in text] == [first], streams
+    second_out = "".join(text for pid, text in streams if pid == second)
+    assert "second cell runs" in second_out and "second cell ends" in second_out

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from traitlets import TraitType
     from traitlets.config import Config, Configurable
 
-__all__ = ["ConfigSources", "Plugins",  # noqa: F822 (defined on first use)
+__all__ = ["ConfigSources", "Plugins", "WarmPool",  # noqa: F822 (defined on first use)
            "config_files", "config_files_present", "current_config", "describe_trait", "effective_config",
            "generate_config", "get_config", "get_config_sources", "known_configurables", "load_config", "load_config_file",
            "plugin_filters_from_files", "register_configurable"]
@@ -66,6 +66,7 @@ def register_configurable(cls: type[Configurable] | str) -> type[Configurable] |
 def known_configurables() -> dict[str, type[Configurable]]:
     """Every registered Configurable by class name (importing core modules that define some)."""
     _REGISTRY.setdefault("Plugins", _traitlets().Plugins)  # jup's own, defined on first need
+    _REGISTRY.setdefault("WarmPool", _traitlets().WarmPool)
     for mod in _KNOWN_MODULES:
         try:
             importlib.import_module(mod)
@@ -107,15 +108,38 @@ def _traitlets() -> Any:
 
     Plugins.__module__, Plugins.__qualname__ = __name__, "Plugins"
     register_configurable(Plugins)
+    WarmPool = _define_warm_pool(Configurable)
     _TL = SimpleNamespace(Config=Config, LazyConfigValue=LazyConfigValue, TraitError=TraitError,
-                          probe=HasTraits(), Plugins=Plugins)
+                          probe=HasTraits(), Plugins=Plugins, WarmPool=WarmPool)
     return _TL
+
+
+def _define_warm_pool(configurable: type) -> type:
+    """The `WarmPool` options (read by `jup.core.manager.pool.configured_pool_size`)."""
+    from traitlets import Dict, Float, Int, Unicode
+
+    class WarmPool(configurable):  # type: ignore[misc, valid-type]
+        """Kernels started ahead of time, so a new notebook gets one in milliseconds."""
+
+        sizes = Dict(key_trait=Unicode(), value_trait=Int(min=0), help="Kernels kept started per "
+                     "kernelspec name, e.g. {'python': 2}; 0 turns the pool off for that kernelspec. "
+                     "A kernelspec not listed gets the default: 1 for jup's Python kernel in "
+                     "long-running frontends (the web server), 0 elsewhere.").tag(config=True)
+        refill_delay = Float(0.5, min=0.0, help="Seconds after a kernel is taken before the pool "
+                             "starts its replacement, so the new owner's first requests do not "
+                             "compete with a process start.").tag(config=True)
+
+    WarmPool.__module__, WarmPool.__qualname__ = __name__, "WarmPool"
+    register_configurable(WarmPool)
+    return WarmPool
 
 
 def __getattr__(name: str) -> Any:
     """`config.Plugins` for callers, defined on first use."""
     if name == "Plugins":
         return _traitlets().Plugins
+    if name == "WarmPool":
+        return _traitlets().WarmPool
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -28,6 +28,9 @@ from .channels import Channel
 
 Hook = Callable[[dict], Any] | Callable[[dict], Awaitable[Any]]
 
+#: Seconds a kernel has to answer its first cancel_request before it is taken not to know it.
+CANCEL_KNOWN_WITHIN = 1.0
+
 
 def endpoint(info: ConnectionInfo, channel: str) -> str:
     """The zmq endpoint of one channel, including the in-process `inproc` transport."""
@@ -43,6 +46,14 @@ def as_connection_info(info: ConnectionInfo | dict | str | os.PathLike) -> Conne
     if isinstance(info, dict):
         return ConnectionInfo.from_dict(info)
     return ConnectionInfo.read(info)
+
+
+def _unknown_type_error(content: dict) -> bool:
+    """Whether a reply is a kernel's "I do not know this message type" error."""
+    if content.get("status") != "error":
+        return False
+    text = f"{content.get('ename', '')} {content.get('evalue', '')}".lower()
+    return any(w in text for w in ("unknown", "unsupported", "not supported", "not implemented"))
 
 
 def default_output_hook(msg: dict) -> None:
@@ -87,6 +98,9 @@ class AsyncKernelClient:
         self.allow_stdin = True
         self._channels: dict[str, Channel] = {}
         self._hb: Any = None
+        #: how `cancel` interrupts a kernel that does not know cancel_request (None: interrupt_request)
+        self.interrupt_fallback: Callable[[], Any] | None = None
+        self._cancel_known: bool | None = None  # does the kernel answer cancel_request?
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -217,10 +231,51 @@ class AsyncKernelClient:
         """Ask the kernel to stop the running cell (for kernels with interrupt_mode 'message')."""
         return await self._request("control", "interrupt_request", {}, reply, timeout)
 
-    async def cancel(self, msg_id: str, reply: bool = False,
-                     timeout: float | None = None) -> str | dict:
-        """Drop one queued execute (jup extension; see docs/protocol.md) without stopping the running one."""
-        return await self._request("control", "cancel_request", m.cancel_request(msg_id), reply, timeout)
+    async def cancel(self, msg_id: str, reply: bool = False, timeout: float | None = None,
+                     known_within: float = CANCEL_KNOWN_WITHIN) -> str | dict:
+        """Drop one queued execute (jup extension; see docs/protocol.md) without stopping the running one.
+
+        With `reply=True`, a kernel that does not know `cancel_request` (no answer within
+        `known_within` s, or an error reply naming an unknown message type) gets the usual Jupyter
+        abort instead: the running cell is interrupted, so the kernel aborts the executes queued
+        behind it (stop_on_error). The returned reply then says so: `cancelled` False,
+        `fallback` "interrupt", `interrupt` (the interrupt_reply status, "signal" or "no reply")
+        and a `note` for the user. Later cancels on this client go to the fallback at once.
+        """
+        if not reply:
+            return await self._request("control", "cancel_request", m.cancel_request(msg_id), False, None)
+        if self._cancel_known is not False:
+            wait = known_within if self._cancel_known is None else timeout
+            if timeout is not None:
+                wait = min(wait, timeout) if wait is not None else timeout
+            try:
+                answer = await self._request("control", "cancel_request", m.cancel_request(msg_id), True, wait)
+            except KernelTimeout:
+                if self._cancel_known:  # it knew it before: slow now, not ignorant
+                    raise
+                answer = None
+            if answer is not None and not _unknown_type_error(answer["content"]):
+                self._cancel_known = True
+                return answer
+            self._cancel_known = False
+        return await self._cancel_by_interrupt(msg_id, timeout)
+
+    async def _cancel_by_interrupt(self, msg_id: str, timeout: float | None) -> dict:
+        """The abort every Jupyter kernel knows: interrupt the running cell (see `cancel`)."""
+        if self.interrupt_fallback is not None:
+            self.interrupt_fallback()
+            how = "signal"
+        else:
+            try:
+                answer = await self.interrupt(reply=True, timeout=timeout if timeout is not None else 5.0)
+                how = answer["content"].get("status", "ok")
+            except KernelTimeout:
+                how = "no reply"
+        content = {"status": "ok", "cancelled": False, "fallback": "interrupt", "interrupt": how, "note": (
+            "This kernel does not support jup's cancel_request, so the running cell was interrupted "
+            "instead; the kernel aborts the cells queued behind it (those sent with stop_on_error, "
+            "the default), including the one to cancel.")}
+        return self.session.msg("cancel_reply", content, metadata={"jup_cancel_target": msg_id})
 
     async def fetch_output(self, msg_id: str, name: str | None = None, offset: int = 0,
                            size: int = 1 << 20, timeout: float = 5.0) -> dict:

@@ -36,6 +36,23 @@ log = logging.getLogger("jup.manager")
 
 _LIVE: weakref.WeakSet[KernelManager] = weakref.WeakSet()
 
+#: A kernel's interrupt grace when JUP_INTERRUPT_GRACE does not set one (as in jup.core.kernelbase).
+DEFAULT_INTERRUPT_GRACE = 1.0
+#: Seconds past the kernel's grace before the manager answers an interrupt the kernel cannot.
+INTERRUPT_REPLY_MARGIN = 0.5
+
+# Run silently in a kernel being handed over: cwd, PWD and the old cwd's sys.path entry move together.
+CHANGE_DIR_CODE = """\
+def _jup_change_dir(new):
+    import os, sys
+    old = os.path.realpath(os.getcwd())
+    os.chdir(new)
+    os.environ["PWD"] = new
+    sys.path[:] = [new if p and os.path.realpath(p) == old else p for p in sys.path]
+_jup_change_dir({path!r})
+del _jup_change_dir
+"""
+
 
 class KernelState(enum.Enum):
     """Where a managed kernel is in its life; one value instead of scattered flags."""
@@ -300,19 +317,35 @@ class KernelManager:
             raise
         self._emit("restarted")
 
-    async def interrupt(self, timeout: float = 5.0) -> dict | None:
+    def interrupt_grace(self) -> float:
+        """The grace the kernel gives an interrupted cell (its JUP_INTERRUPT_GRACE, default 1 s)."""
+        for env in (self.env, self.spec.env, os.environ):
+            if "JUP_INTERRUPT_GRACE" in env:
+                try:
+                    return max(0.0, float(env["JUP_INTERRUPT_GRACE"]))
+                except ValueError:
+                    break  # the kernel ignores a bad value too and keeps its default
+        return DEFAULT_INTERRUPT_GRACE
+
+    async def interrupt(self, timeout: float | None = None) -> dict | None:
         """Stop the running cell: by message (the kernel's interrupt_reply content is returned,
-        saying whether it worked) or by SIGINT to the process group (None: no answer to give)."""
+        saying whether it worked) or by SIGINT to the process group (None: no answer to give).
+
+        A kernel answers within its grace (`interrupt_grace()`); one that cannot answer at all has
+        C code holding the interpreter lock, so after the grace + INTERRUPT_REPLY_MARGIN (or
+        `timeout`) this manager answers for it with an `error` that says so.
+        """
         if not self.is_alive():
             raise KernelError(f"The {self.kernel_name} kernel is not running; restart it first.")
         if self.spec.interrupt_mode == "message":
+            wait = self.interrupt_grace() + INTERRUPT_REPLY_MARGIN if timeout is None else timeout
             try:
-                reply = await self.control_client().interrupt(reply=True, timeout=timeout)
+                reply = await self.control_client().interrupt(reply=True, timeout=wait)
             except KernelTimeout:
                 # no thread of the kernel could answer, yet it lives: C code holds the interpreter lock
-                if self.is_alive() and await self.control_client().heartbeat(timeout=1.0):
+                if self.is_alive() and await self.control_client().heartbeat(timeout=0.5):
                     return {"status": "error", "ename": "InterruptFailed", "traceback": [], "evalue": (
-                        f"The {self.kernel_name} kernel did not answer the interrupt within {timeout:g} s "
+                        f"The {self.kernel_name} kernel did not answer the interrupt within {wait:g} s "
                         "although it is alive: the running code is inside C code that holds the "
                         "interpreter lock and cannot be stopped there. Restart the kernel to stop it "
                         "(its state will be lost).")}
@@ -322,9 +355,18 @@ class KernelManager:
         signal_group(self.proc, signal.SIGINT)
         return None
 
+    def signal_interrupt(self) -> None:
+        """SIGINT to the kernel's process group (what `interrupt()` does for interrupt_mode 'signal')."""
+        if self.proc is not None and self.proc.poll() is None:
+            signal_group(self.proc, signal.SIGINT)
+
     async def change_dir(self, path: str, timeout: float = 10.0) -> None:
-        """Move a running Python kernel to `path` (used when a pooled kernel is handed over)."""
-        code = f"import os as _jup_os; _jup_os.chdir({str(path)!r}); del _jup_os"
+        """Move a running Python kernel to `path` (used when a pooled kernel is handed over).
+
+        The cwd, `PWD` and the `sys.path` entry of the old cwd (a `python -m` start puts it first)
+        all move, so `import helper` finds the notebook's own modules as in a fresh kernel.
+        """
+        code = CHANGE_DIR_CODE.format(path=str(path))
         reply = await self.control_client().execute(code, silent=True, store_history=False,
                                                     allow_stdin=False, reply=True, timeout=timeout)
         if reply["content"].get("status") != "ok":
@@ -336,7 +378,10 @@ class KernelManager:
         """A new async client connected to this kernel (it reports its cells to this manager)."""
         if self.connection_info is None:
             raise KernelError("The kernel was never started; call start() first.")
-        return AsyncKernelClient(self.connection_info, cell_tracker=self.cells, **kwargs)
+        kc = AsyncKernelClient(self.connection_info, cell_tracker=self.cells, **kwargs)
+        if self.spec.interrupt_mode != "message":  # cancel's fallback interrupts as this manager does
+            kc.interrupt_fallback = self.signal_interrupt
+        return kc
 
     def blocking_client(self) -> BlockingKernelClient:
         """A new blocking client connected to this kernel."""

@@ -1,8 +1,11 @@
 """A warm pool: kernels started ahead of time, so a new notebook gets one in milliseconds.
 
 Pooled kernels start in a neutral temporary cwd and are moved to the requested directory when taken
-(for Python kernels, a silent `os.chdir`; other languages keep the neutral cwd). Taking one starts
-a replacement in the background; `shutdown()` stops every kernel the pool still holds.
+(for Python kernels, a silent execute moves the cwd, `PWD` and the old cwd's `sys.path` entry;
+other languages keep the neutral cwd). A replacement starts in the background `refill_delay` s
+after the last take, so the new owner's first requests do not compete with a process start.
+`shutdown()` stops every kernel the pool still holds. How many to keep per kernelspec is the
+`WarmPool.sizes` option (`configured_pool_size`, `KernelPool.from_config`).
 """
 
 from __future__ import annotations
@@ -13,31 +16,67 @@ import logging
 import os
 import shutil
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jup.core.errors import KernelError
 from jup.core.kernelspec import KernelSpec
 
 from .kernelmanager import KernelManager, resolve_spec
 
+if TYPE_CHECKING:
+    from traitlets.config import Config
+
 log = logging.getLogger("jup.pool")
 
-REFILL_DELAY = 0.05  # seconds after a hand-over before a replacement starts, so the new owner goes first
+#: Seconds after the last hand-over before replacements start (WarmPool.refill_delay).
+REFILL_DELAY = 0.5
+#: Pool sizes a long-running frontend uses when WarmPool.sizes does not name the kernelspec.
+LONG_RUNNING_DEFAULTS = {"python": 1}
+
+
+def _warm_pool_options(config: Config | None) -> Any:
+    from jup.core import config as jup_config
+
+    if config is None:
+        config = jup_config.current_config() or jup_config.get_config()
+    return jup_config.WarmPool(config=config)
+
+
+def configured_pool_size(kernel_name: str, long_running: bool = False, config: Config | None = None) -> int:
+    """How many warm kernels of `kernel_name` a frontend should keep: `WarmPool.sizes`, else the
+    default (1 for jup's Python kernel when `long_running`, such as a web server; 0 otherwise)."""
+    sizes = _warm_pool_options(config).sizes
+    if kernel_name in sizes:
+        return int(sizes[kernel_name])
+    return LONG_RUNNING_DEFAULTS.get(kernel_name, 0) if long_running else 0
 
 
 class KernelPool:
     """Keeps `size` started kernels of one kernelspec; `await pool.take(cwd)` hands one over."""
 
-    def __init__(self, kernel_name: str | KernelSpec = "python3", size: int = 1, **manager_kwargs: Any):
+    def __init__(self, kernel_name: str | KernelSpec = "python3", size: int = 1,
+                 refill_delay: float = REFILL_DELAY, **manager_kwargs: Any):
         if size < 0:
             raise ValueError(f"A pool size must be 0 or more, not {size}.")
         self.spec = resolve_spec(kernel_name)
         self.size = size
+        self.refill_delay = refill_delay
+        self._refill_handle: asyncio.TimerHandle | None = None
         self.manager_kwargs = manager_kwargs
         self.neutral_dir = tempfile.mkdtemp(prefix="jup-pool-")
         self._ready: collections.deque[KernelManager] = collections.deque()
         self._starting: dict[asyncio.Task, KernelManager] = {}
         self._closed = False
+
+    @classmethod
+    def from_config(cls, kernel_name: str, long_running: bool = False, config: Config | None = None,
+                    **manager_kwargs: Any) -> KernelPool | None:
+        """The pool the user's config asks for (see `configured_pool_size`); None when it is 0."""
+        size = configured_pool_size(kernel_name, long_running, config)
+        if size == 0:
+            return None
+        delay = _warm_pool_options(config).refill_delay
+        return cls(kernel_name, size=size, refill_delay=delay, **manager_kwargs)
 
     @property
     def ready(self) -> int:
@@ -85,7 +124,7 @@ class KernelPool:
                 break
             await cand.shutdown(now=True)
         if km is None:
-            self._refill()
+            self._schedule_refill()  # after this cold start, not against it
             km = KernelManager(self.spec, cwd=cwd, **self.manager_kwargs)
             await km.start(timeout=timeout)
             return km
@@ -93,13 +132,21 @@ class KernelPool:
             if cwd and self.spec.language.lower() == "python":
                 await km.change_dir(os.path.abspath(cwd))
             km.cwd = cwd or km.cwd
-        finally:  # refill once the kernel is handed over: spawning a process would delay the hand-over
-            asyncio.get_running_loop().call_later(REFILL_DELAY, self._refill)
+        finally:  # refill after the new owner's first requests: a process start would slow them
+            self._schedule_refill()
         return km
+
+    def _schedule_refill(self) -> None:
+        """(Re)start the refill timer: replacements start `refill_delay` s after the last take."""
+        if self._refill_handle is not None:
+            self._refill_handle.cancel()
+        self._refill_handle = asyncio.get_running_loop().call_later(self.refill_delay, self._refill)
 
     async def shutdown(self) -> None:
         """Stop every kernel still in the pool (taken ones belong to their takers)."""
         self._closed = True
+        if self._refill_handle is not None:
+            self._refill_handle.cancel()
         starting = list(self._starting)
         for t in starting:  # a cancelled start kills its process (KernelManager._abandon)
             t.cancel()
