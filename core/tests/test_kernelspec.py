@@ -113,3 +113,41 @@ def test_a_bare_python_in_argv_means_this_interpreter(jpath):
     write_spec(jpath / "path", "native", {"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]})
     assert get_kernel_spec("native").launch_argv("c.json") == [sys.executable, "-m", "ipykernel_launcher",
                                                                "-f", "c.json"]
+
+
+def test_cli_install_sys_prefix_writes_into_the_running_environment(tmp_path):
+    """`jup kernelspec install echo --sys-prefix` run by an environment's Python puts kernel.json in
+    that environment's share/jupyter, where Jupyter tools run from it look; the other flags are
+    exclusive and say so."""
+    import os
+    import site
+    import subprocess
+    import sys
+
+    env_dir = tmp_path / "env"  # a scratch environment that sees this one's packages (jup included)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=120)
+    scratch_site = next((env_dir / "lib").glob("python3*/site-packages"))
+    ours = [p for p in site.getsitepackages() if os.path.isdir(p)]
+    (scratch_site / "borrow.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in ours))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "VIRTUAL_ENV"))}
+    env.update(JUPYTER_DATA_DIR=str(tmp_path / "user-data"), JUPYTER_CONFIG_DIR=str(tmp_path / "user-config"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    python = str(env_dir / "bin" / "python")
+    jup = [python, "-c", "import sys; from jup.core.app import main; sys.exit(main())", "kernelspec"]
+
+    res = subprocess.run(jup + ["install", "echo", "--sys-prefix"], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert res.returncode == 0, res.stderr
+    kernel_json = env_dir / "share" / "jupyter" / "kernels" / "echo" / "kernel.json"
+    assert f"in {kernel_json.parent}" in res.stdout
+    assert json.loads(kernel_json.read_text())["argv"][-2:] == ["-f", "{connection_file}"]
+    assert not (tmp_path / "user-data").exists(), "--sys-prefix must not write to the user's directory"
+    find = ("from jupyter_client.kernelspec import KernelSpecManager;"
+            "print(KernelSpecManager().find_kernel_specs()['echo'])")
+    seen = subprocess.run([python, "-c", find], capture_output=True, text=True, timeout=60, env=env)
+    assert seen.stdout.strip() == str(kernel_json.parent), seen.stderr
+
+    both = subprocess.run(jup + ["install", "echo", "--sys-prefix", "--prefix", str(tmp_path / "p")],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr, both.stderr
+    assert not (tmp_path / "p").exists()
