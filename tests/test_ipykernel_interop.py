@@ -121,3 +121,65 @@ def test_restart_and_shutdown_leave_nothing(ipykernel_spec):
     km.shutdown()
     assert leftover_processes([first, km.pid]) == []
     assert not os.path.exists(km.connection_file)
+
+
+def wait_running(kc, msg_id: str) -> None:
+    """Until ipykernel says the cell runs (its execute_input); bounded in count and time."""
+    for _ in range(200):
+        msg = kc.get_iopub_msg(timeout=10)
+        if msg["msg_type"] == "execute_input" and msg["parent_header"].get("msg_id") == msg_id:
+            return
+    raise AssertionError("the cell did not start")
+
+
+def replies_to(kc, *msg_ids: str) -> dict:
+    """{msg_id: reply content} for each of `msg_ids` (other shell replies skipped; bounded)."""
+    got: dict = {}
+    for _ in range(20):
+        if len(got) == len(msg_ids):
+            break
+        r = kc.get_shell_msg(timeout=20)
+        if r["parent_header"].get("msg_id") in msg_ids:
+            got[r["parent_header"]["msg_id"]] = r["content"]
+    return got
+
+
+@pytest.mark.parametrize("through", ["manager's client (SIGINT)", "plain client (interrupt_request)"])
+def test_cancel_falls_back_to_the_usual_abort_on_ipykernel(km, through):
+    # ipykernel does not know jup's cancel_request: the cell to cancel is aborted the Jupyter way,
+    # by interrupting the running cell, and the answer says that is what happened
+    if through.startswith("manager"):
+        kc = km.client()
+    else:
+        from jup.core.client import BlockingKernelClient
+        kc = BlockingKernelClient(km.connection_file)
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        running = kc.execute("import time; time.sleep(30)")
+        wait_running(kc, running)
+        queued = kc.execute("cancelled_cell_ran = True")
+        t0 = time.monotonic()
+        answer = kc.cancel(queued, reply=True, timeout=10)["content"]
+        took = time.monotonic() - t0
+        print(f"cancel on ipykernel via {through}: {took * 1000:.0f} ms, {answer}")
+        assert answer["cancelled"] is False and answer["fallback"] == "interrupt"
+        assert answer["interrupt"] == ("signal" if through.startswith("manager") else "ok")
+        assert "does not support jup's cancel_request" in answer["note"]
+        assert took < 3  # the 1 s it is given to answer, then the interrupt
+        got = replies_to(kc, running, queued)
+        assert got[running]["ename"] == "KeyboardInterrupt" and got[queued]["status"] == "aborted", got
+        ue = kc.execute("", user_expressions={"r": "'cancelled_cell_ran' in globals()"}, reply=True,
+                        timeout=30)["content"]["user_expressions"]
+        assert ue["r"]["data"]["text/plain"] == "False"  # the queued cell never ran
+        # the client remembers: the next cancel does not wait for an answer that never comes
+        running = kc.execute("time.sleep(30)")
+        wait_running(kc, running)
+        queued = kc.execute("cancelled_cell_ran = True")
+        t0 = time.monotonic()
+        assert kc.cancel(queued, reply=True, timeout=10)["content"]["fallback"] == "interrupt"
+        assert time.monotonic() - t0 < 0.5
+        got = replies_to(kc, running, queued)
+        assert got[running]["ename"] == "KeyboardInterrupt" and got[queued]["status"] == "aborted", got
+    finally:
+        kc.stop_channels()

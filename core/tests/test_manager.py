@@ -344,8 +344,9 @@ async def test_a_frozen_kernel_is_reported_unresponsive_then_responsive_and_not_
         assert "does not answer its heartbeat" in ev.message
         t1 = time.monotonic()
         os.kill(pid, signal.SIGCONT)
-        await events.wait("responsive", timeout=10)
+        back = await events.wait("responsive", timeout=10)
         assert time.monotonic() - t1 <= 2 * interval + 1.0
+        assert back.message == "The kernel answers its heartbeat again."
     finally:
         os.kill(pid, signal.SIGCONT)
     assert km.pid == pid and km.state is KernelState.RUNNING
@@ -448,3 +449,53 @@ def test_a_kernel_orphaned_by_kill_9_of_its_manager_exits_and_removes_its_connec
     assert not os.path.exists(cfile), "the kernel removes the connection file its dead manager wrote"
     assert conn_files(runtime_dir) == []
     assert users_file.exists(), "a connection file the user wrote is the user's: it stays"
+
+
+# ---- warm pool: refill timing and configuration (issue 13) ------------------------------------
+
+async def test_warm_pool_refills_only_after_the_new_owner_is_served(runtime_dir, tmp_path):
+    pool = KernelPool(fake_kernel_spec(), size=2, refill_delay=0.3)
+    await pool.start(wait=True)
+    taken = []
+    try:
+        loop = asyncio.get_running_loop()
+        for _ in range(2):  # two takes in a row: the refill waits for the last one
+            km = await pool.take(cwd=str(tmp_path))
+            taken.append(km)
+            assert not pool._starting, "no kernel may start while one is being handed over"
+            assert pool._refill_handle is not None and pool._refill_handle.when() - loop.time() > 0.25
+        async with asyncio.timeout(30):
+            while pool.ready < 2:  # refilled in the background (bounded by the timeout)
+                await asyncio.sleep(0.05)
+        pooled = [k.pid for k in pool._ready]
+    finally:
+        await pool.shutdown()
+        for km in taken:
+            await km.shutdown(now=True)
+    assert leftover_processes(pooled + [k.pid for k in taken]) == [] and conn_files(runtime_dir) == []
+
+
+def test_warm_pool_size_comes_from_the_users_config(tmp_path, monkeypatch):
+    from jup.core import config as jup_config
+    from jup.core.config import load_config
+    from jup.core.errors import ConfigError
+    from jup.core.manager.pool import configured_pool_size
+
+    monkeypatch.setattr(jup_config, "_CURRENT", jup_config._CURRENT)  # this process's config, restored after
+    cfg_dir = tmp_path / "config"
+    cfg_dir.mkdir()
+    cfg, _ = load_config(config_dir=str(cfg_dir))  # nothing set: the defaults
+    assert configured_pool_size("python", long_running=True, config=cfg) == 1   # the web server
+    assert configured_pool_size("python", long_running=False, config=cfg) == 0  # a terminal
+    assert configured_pool_size("python3", long_running=True, config=cfg) == 0  # a foreign kernel
+    (cfg_dir / "jup_config.json").write_text('{"WarmPool": {"sizes": {"python3": 2, "python": 0}}}')
+    cfg, sources = load_config(config_dir=str(cfg_dir))
+    assert configured_pool_size("python3", config=cfg) == 2
+    assert configured_pool_size("python", long_running=True, config=cfg) == 0
+    assert sources.source("WarmPool.sizes").endswith("jup_config.json")
+    (cfg_dir / "jup_config.json").write_text('{"WarmPool": {"sizes": {"python": -1}}}')
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir=str(cfg_dir))
+    assert "jup_config.json" in str(err.value) and "WarmPool.sizes" in str(err.value)
+    with pytest.raises(ValueError, match="0 or more"):
+        KernelPool(fake_kernel_spec(), size=-1)
