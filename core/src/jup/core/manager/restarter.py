@@ -13,7 +13,7 @@ from typing import Any
 
 from jup.core.errors import KernelDied
 
-#: event names, in the order a crash produces them
+#: event names (a crash gives restarting, then restarted or, after too many, died; docs/protocol.md)
 EVENTS = ("restarting", "restarted", "died", "unresponsive", "responsive", "started", "shutdown")
 
 
@@ -38,8 +38,14 @@ class KernelEvent:
         if self.name == "died":
             return f"{self.error} It kept dying, so it was not restarted again."
         if self.name == "unresponsive":
-            return "The kernel does not answer its heartbeat; it may be stuck in C code."
-        return f"The kernel {self.name}."
+            return ("The kernel does not answer its heartbeat; it may be stuck in C code. Interrupt it, "
+                    "or restart it (its state will be lost).")
+        return _PLAIN.get(self.name, f"The kernel: {self.name}.")
+
+
+#: what the events without an error say
+_PLAIN = {"started": "The kernel started.", "restarted": "The kernel restarted.",
+          "responsive": "The kernel answers its heartbeat again.", "shutdown": "The kernel was shut down."}
 
 
 class RestartPolicy:
