@@ -377,7 +377,7 @@ async def test_restarts_of_a_kernel_that_keeps_dying_back_off_then_give_up(runti
     script.write_text(CRASH_LOOP)
     spec = KernelSpec(name="crashloop", argv=[sys.executable, str(script), str(marker), str(stamps),
                                               "{connection_file}"])
-    policy = RestartPolicy(max_restarts=4, window=60, backoff=0.15, max_backoff=5)
+    policy = RestartPolicy(max_restarts=4, window=60, backoff=0.2, max_backoff=5)
     km = KernelManager(spec, restart_policy=policy)
     events = Events(km)
     when: list[tuple[str, float]] = []
@@ -396,7 +396,7 @@ async def test_restarts_of_a_kernel_that_keeps_dying_back_off_then_give_up(runti
     assert len(started) == 1 + 4, "one start, then exactly four restarts"
     asked = [t for name, t in when if name == "restarting"]
     delays = [s - r for r, s in zip(asked, started[1:], strict=True)]
-    expected = [0.15, 0.3, 0.6, 1.2]
+    expected = [0.2, 0.4, 0.8, 1.6]
     for got, want in zip(delays, expected, strict=True):
         assert want <= got < want + 1.0, (delays, expected)
     assert all(a < b for a, b in zip(delays, delays[1:], strict=False)), f"the delays must grow: {delays}"
