@@ -69,3 +69,13 @@ def test_input_answer_is_edited_interrupted_and_ended(screen, kernel):
     # the shell itself still works: a cell and its history
     s.line("exit")
     assert s.wait_exit() == 0
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_piped_answers_are_read_plainly_and_their_end_is_eof_error(run_batch, kernel):
+    code = ("import getpass\npw = getpass.getpass('pw: ')\nname = input('name? ')\nprint(pw[::-1], name)\n"
+            "try:\n    input('more? ')\nexcept EOFError:\n    print('no more input')\n")
+    done = run_batch(*kernel, "-c", code, stdin="s3cret\nAda\n")
+    assert done.returncode == 0, done.stderr
+    assert "terc3s Ada" in done.stdout and "no more input" in done.stdout
+    assert "s3cret" not in done.stdout, "the password is not printed back"

@@ -33,9 +33,8 @@ def terminal_input(prompt: str, password: bool, abandoned: Callable[[], bool] = 
     from jup.terminal.lineinput import ask_line_blocking, terminal_is_interactive
     if terminal_is_interactive():
         return ask_line_blocking(prompt, password, abandoned)
-    if password:
-        import getpass
-        return getpass.getpass(prompt, stream=sys.__stderr__)
+    # piped: a password is read like any line (a pipe echoes nothing); not with getpass, which
+    # the in-process kernel points at itself while the cell runs
     import select
     out, inp = sys.__stdout__, sys.__stdin__
     out.write(prompt)

@@ -194,16 +194,16 @@ class PythonKernel(Kernel):
         """A fresh sys.stdout / sys.stderr for the shell after user code closed the old one."""
         return _StreamView(self.stdout if name == "stdout" else self.stderr)
 
+    # The frontend's Ctrl-D comes as EOF_ANSWER (as jupyter_console and ipykernel agree): EOFError,
+    # as input() at the end of a file. One frame each, as they show in the user's traceback.
     def _input(self, prompt: Any = "") -> str:
-        return self._answer(str(prompt), False)
+        value = self.raw_input(str(prompt))
+        if value == EOF_ANSWER:
+            raise EOFError("end of input (Ctrl-D)")
+        return value
 
     def _getpass(self, prompt: str = "Password: ", stream: Any = None) -> str:
-        return self._answer(str(prompt), True)
-
-    def _answer(self, prompt: str, password: bool) -> str:
-        """The frontend's answer; its Ctrl-D (sent as EOF_ANSWER, as jupyter_console and ipykernel
-        agree) is EOFError, as input() at the end of a file."""
-        value = self.raw_input(prompt, password=password)
+        value = self.raw_input(str(prompt), password=True)
         if value == EOF_ANSWER:
             raise EOFError("end of input (Ctrl-D)")
         return value
