@@ -214,8 +214,8 @@ SHOW_PNG = ("import io; from PIL import Image as P; b = io.BytesIO(); P.new('RGB
 
 def _spawn(private_env, *args: str, env: dict | None = None):
     pexpect = pytest.importorskip("pexpect")
-    full = {**os.environ, **private_env, "TERM": "xterm-256color", **(env or {})}
-    full.pop("JUP_IMAGE_PROTOCOL", None) if "JUP_IMAGE_PROTOCOL" not in (env or {}) else None
+    full = {k: v for k, v in os.environ.items() if k != "JUP_IMAGE_PROTOCOL"}  # the test's env decides
+    full.update({**private_env, "TERM": "xterm-256color", **(env or {})})
     return pexpect.spawn(sys.executable, ["-m", "jup.terminal", *args], env=full, timeout=30,
                          dimensions=(40, 100))
 
@@ -244,6 +244,24 @@ def test_a_terminal_without_sixel_gets_the_file_path(private_env):
         child.close(force=True)
     assert os.path.getsize(path) > 0
     os.unlink(path)
+
+
+@pytest.mark.parametrize("forced", ["sixel", "file"])
+def test_jup_image_protocol_decides_without_asking_the_terminal(private_env, forced):
+    pexpect = pytest.importorskip("pexpect")
+    child = _spawn(private_env, "-c", SHOW_PNG, env={"JUP_IMAGE_PROTOCOL": forced})
+    try:
+        child.expect(pexpect.EOF)
+        out = child.before
+    finally:
+        child.close(force=True)
+    assert b"\x1b[c" not in out, "no question when the environment decides"
+    if forced == "sixel":
+        assert out.count(b'\x1bP0;1;0q"1;1;12;12') == 1 and b"saved to" not in out
+    else:
+        path = re.search(rb"image/png saved to (\S+\.png)", out).group(1).decode()
+        assert b"\x1bP" not in out
+        os.unlink(path)
 
 
 def test_the_interactive_shell_with_the_override_draws_sixel_without_asking(private_env):
