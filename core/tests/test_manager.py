@@ -499,3 +499,16 @@ def test_warm_pool_size_comes_from_the_users_config(tmp_path, monkeypatch):
     assert "jup_config.json" in str(err.value) and "WarmPool.sizes" in str(err.value)
     with pytest.raises(ValueError, match="0 or more"):
         KernelPool(fake_kernel_spec(), size=-1)
+
+
+def test_the_manager_waits_for_an_interrupt_reply_as_long_as_the_kernels_grace(monkeypatch):
+    # the grace the kernel will use comes from the environment it is started with, the manager's
+    # own env winning over the spec's and this process's, as at launch
+    monkeypatch.delenv("JUP_INTERRUPT_GRACE", raising=False)
+    assert KernelManager(fake_kernel_spec("message")).interrupt_grace() == 1.0
+    monkeypatch.setenv("JUP_INTERRUPT_GRACE", "2.5")
+    assert KernelManager(fake_kernel_spec("message")).interrupt_grace() == 2.5
+    km = KernelManager(fake_kernel_spec("message"), env={"JUP_INTERRUPT_GRACE": "0.2"})
+    assert km.interrupt_grace() == 0.2
+    bad = KernelManager(fake_kernel_spec("message"), env={"JUP_INTERRUPT_GRACE": "soon"})
+    assert bad.interrupt_grace() == 1.0  # the kernel ignores a bad value and keeps its default too
