@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/bench_terminal.py [--runs 5] [--keys 40] [--kernel NAME]
 
-Start-up is wall time of a fresh process (median of --runs). First prompt is measured in a real pty
-(pexpect) until "In [1]:" is on screen, and "ready to edit" until a key typed at that moment is echoed
-(jup shows an instant prompt before its editor runs; the second figure says when typing shows). Keystroke latency: a 200-line cell is pasted (bracketed
-paste), then single keys are typed at its end; each latency is the time from writing the key to
-reading the echo of that key back from the terminal. Targets (issue 4): start and `-c pass`
+Start-up is wall time of a fresh process (median of --runs, jup and IPython alternating). First prompt
+is measured in a real pty (pexpect) until "In [1]:" is on screen, and "ready to edit" until a key
+typed at that moment is echoed: jup shows an instant prompt before its editor runs, so the second
+figure says when typing really shows. jup is timed as `python -m jup.terminal` and as `jup run
+terminal` (which first discovers plugins), and `-c pass` also with only jup's own plugins (the
+development venv has test fixture plugins installed, one of which imports traitlets). Keystroke
+latency: a 200-line cell is pasted (bracketed paste), then single keys are typed at its end; each
+latency is the time from writing the key to reading the echo of that key back from the terminal. Targets (issue 4): start and `-c pass`
 <= 0.4x IPython; keystroke-to-screen < 16 ms. `benchmarks/run.py terminal` calls `run()`, which also
 measures the floor: a bare `python -c pass` and a process that only imports prompt_toolkit's
 PromptSession (what any prompt_toolkit shell pays before its first prompt).
@@ -154,28 +157,49 @@ def _alternating(measure, argvs: list[list[str]], env: dict, runs: int) -> list:
     return medians
 
 
+JUP_ONLY = {"JUP_ALLOW_PLUGINS": "python,magics,terminal"}  # a user's install: no test fixture plugins
+
+
+def jup_run(*args: str) -> list[str]:
+    return [str(BIN / "jup"), "run", "terminal", *args]
+
+
+def measure(runs: int, keys: int, kernel: str | None = None) -> dict:
+    """Every figure, in one run, alternating jup and IPython: seconds (start-up) and ms (keys)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _env(tmp)
+        floor_pt_argv = [PY, "-c", "import asyncio; from prompt_toolkit import PromptSession"]
+        f = {}
+        f["c_pass"], f["ip_c_pass"], f["floor_py"], f["floor_pt"], f["jup_run_c_pass"] = _alternating(
+            time_c_pass, [ours("-c", "pass", kernel=kernel), ipython("-c", "pass"), [PY, "-c", "pass"],
+                          floor_pt_argv, jup_run("-c", "pass")], env, runs)
+        f["c_pass_jup_only"], = _alternating(time_c_pass, [ours("-c", "pass", kernel=kernel)],
+                                             {**env, **JUP_ONLY}, runs)
+        (f["prompt"], f["ready"]), (f["ip_prompt"], f["ip_ready"]), (f["jup_run_prompt"], f["jup_run_ready"]) = \
+            _alternating(time_prompt_and_ready, [ours(kernel=kernel), ipython(), jup_run()], env, runs)
+        f["keys"], f["keys95"] = keystroke_latency(ours(kernel=kernel), env, keys)
+        f["ip_keys"], f["ip_keys95"] = keystroke_latency(ipython(), env, keys)
+    return f
+
+
 def run(quick: bool = False) -> list:
     """The measures for benchmarks/run.py: jup's terminal beside IPython's, with the floor."""
     from _common import Result
 
-    runs, keys = (3, 20) if quick else (9, 60)
-    with tempfile.TemporaryDirectory() as tmp:
-        env = _env(tmp)
-        floor_pt_argv = [PY, "-c", "import asyncio; from prompt_toolkit import PromptSession"]
-        jc, ic, floor_py, floor_pt = _alternating(time_c_pass, [
-            ours("-c", "pass", kernel=None), ipython("-c", "pass"), [PY, "-c", "pass"], floor_pt_argv], env, runs)
-        (jp, jr), (ip, ir) = _alternating(time_prompt_and_ready, [ours(kernel=None), ipython()], env, runs)
-        jm, jp95 = keystroke_latency(ours(kernel=None), env, keys)
-        im, ip95 = keystroke_latency(ipython(), env, keys)
-    floor = f"python -c pass {floor_py * 1000:.0f} ms; + importing prompt_toolkit {floor_pt * 1000:.0f} ms"
+    f = measure(*((3, 20) if quick else (9, 60)))
+    ms = {k: v * 1000 for k, v in f.items()}
+    floor = f"python -c pass {ms['floor_py']:.0f} ms; + importing prompt_toolkit {ms['floor_pt']:.0f} ms"
     return [
-        Result("-c pass", "ms", jc * 1000, ic * 1000, target=0.4, floor=floor),
-        Result("start to first prompt", "ms", jp * 1000, ip * 1000, target=0.4, floor=floor,
-               note=f"a prompt_toolkit shell cannot beat {floor_pt / ip:.2f}x here"),
-        Result("start until typing shows (ready to edit)", "ms", jr * 1000, ir * 1000, target=0.4, floor=floor,
-               note="a key typed when the prompt shows: when it is echoed"),
-        Result("keystroke median, 200-line cell", "ms", jm, im, absolute=16),
-        Result("keystroke p95, 200-line cell", "ms", jp95, ip95, absolute=16),
+        Result("-c pass", "ms", ms["c_pass"], ms["ip_c_pass"], target=0.4, floor=floor,
+               note=f"`jup run terminal -c pass` {ms['jup_run_c_pass']:.0f} ms; with only jup's own plugins "
+                    f"(no test fixtures) {ms['c_pass_jup_only']:.0f} ms"),
+        Result("start to first prompt", "ms", ms["prompt"], ms["ip_prompt"], target=0.4, floor=floor,
+               note=f"the instant prompt; `jup run terminal` {ms['jup_run_prompt']:.0f} ms"),
+        Result("start until typing shows (ready to edit)", "ms", ms["ready"], ms["ip_ready"], target=0.4,
+               floor=floor, note=f"a prompt_toolkit shell cannot beat {f['floor_pt'] / f['ip_ready']:.2f}x here; "
+                                 f"`jup run terminal` {ms['jup_run_ready']:.0f} ms"),
+        Result("keystroke median, 200-line cell", "ms", f["keys"], f["ip_keys"], absolute=16),
+        Result("keystroke p95, 200-line cell", "ms", f["keys95"], f["ip_keys95"], absolute=16),
     ]
 
 
@@ -185,23 +209,23 @@ def main() -> int:
     p.add_argument("--keys", type=int, default=40)
     p.add_argument("--kernel", default=None, help="kernel for jup (default: the default kernel)")
     a = p.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = _env(tmp)
-        rows = []
-        ip_c = time_c_pass(ipython("-c", "pass"), env, a.runs)
-        jup_c = time_c_pass(ours("-c", "pass", kernel=a.kernel), env, a.runs)
-        rows.append(("-c pass (s)", jup_c, ip_c))
-        (jup_p, jup_r), (ip_p, ip_r) = _alternating(time_prompt_and_ready,
-                                                    [ours(kernel=a.kernel), ipython()], env, a.runs)
-        rows.append(("start to first prompt (s)", jup_p, ip_p))
-        rows.append(("start until typing shows (s)", jup_r, ip_r))
-        jm, jp95 = keystroke_latency(ours(kernel=a.kernel), env, a.keys)
-        im, ip95 = keystroke_latency(ipython(), env, a.keys)
-        rows.append(("keystroke median, 200-line cell (ms)", jm, im))
-        rows.append(("keystroke p95, 200-line cell (ms)", jp95, ip95))
+    f = measure(a.runs, a.keys, a.kernel)
+    rows = [
+        ("-c pass (s)", f["c_pass"], f["ip_c_pass"]),
+        ("  jup run terminal -c pass (s)", f["jup_run_c_pass"], f["ip_c_pass"]),
+        ("  only jup's own plugins (s)", f["c_pass_jup_only"], f["ip_c_pass"]),
+        ("start to first prompt (s)", f["prompt"], f["ip_prompt"]),
+        ("  jup run terminal (s)", f["jup_run_prompt"], f["ip_prompt"]),
+        ("start until typing shows (s)", f["ready"], f["ip_ready"]),
+        ("  jup run terminal (s)", f["jup_run_ready"], f["ip_ready"]),
+        ("keystroke median, 200-line cell (ms)", f["keys"], f["ip_keys"]),
+        ("keystroke p95, 200-line cell (ms)", f["keys95"], f["ip_keys95"]),
+    ]
     print(f"{'measure':40} {'jup':>10} {'ipython':>10} {'ratio':>7}")
     for name, j, i in rows:
         print(f"{name:40} {j:10.3f} {i:10.3f} {j / i:7.2f}")
+    print(f"floor: python -c pass {f['floor_py']:.3f} s; a process importing asyncio and prompt_toolkit's "
+          f"PromptSession {f['floor_pt']:.3f} s")
     print("targets: start and -c pass ratio <= 0.40; keystroke < 16 ms")
     return 0
 

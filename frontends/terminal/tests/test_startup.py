@@ -170,6 +170,7 @@ def test_terminal_modes_are_restored_after_exit(gated):
         gate.write_text("open")
         child.send("7 * 6\r")
         child.expect("42")
+        child.expect(r"In \[(?:\x1b\[[0-9;]*m)*2")  # the next prompt is up: Ctrl-D goes to it
         child.sendcontrol("d")
         child.expect("exit")
         child.send("y\r")
@@ -264,3 +265,32 @@ def test_the_batch_path_imports_no_editor_or_zmq(private_env):
                          env={**os.environ, **private_env}, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("[]"), out.stdout
+
+
+BATCH_CASES = [
+    pytest.param(["-c", "1 + 1"], "", id="result"),
+    pytest.param(["-c", "print('no newline', end='')"], "", id="partial-line"),
+    pytest.param(["-c", "1 / 0"], "", id="error"),
+    pytest.param(["-c", "import sys; sys.exit(3)"], "", id="sys.exit"),
+    pytest.param(["-c", "import sys; print('to stderr', file=sys.stderr)"], "", id="stderr"),
+    pytest.param(["-c", "from IPython.display import display, HTML; display(HTML('<b>x</b>'))"], "", id="rich"),
+    pytest.param(["-c", "x = input('name? '); print(x * 2)"], "ab\n", id="input"),
+    pytest.param(["-c", "input('name? ')"], "", id="input-at-eof"),
+    pytest.param(["-c", "%load_ext no_such_extension_here"], "", id="magic-error"),
+    pytest.param(["-c", "def f(:"], "", id="syntax-error"),
+    pytest.param(["-m", "json.tool", "--no-such-flag"], "", id="module-fails"),
+    pytest.param(["/no/such/script.py"], "", id="missing-script"),
+    pytest.param([], "a = 6\nprint(a * 7)\n", id="piped-code"),
+]
+
+
+@pytest.mark.parametrize(("args", "stdin"), BATCH_CASES)
+def test_batch_runs_match_a_real_kernel(run_batch, args, stdin):
+    """The in-process batch path (no kernel) prints and exits exactly as a run on a kernel process."""
+    fast = run_batch(*args, stdin=stdin)
+    kernel = run_batch("--kernel", "python", *args, stdin=stdin)
+    assert (fast.returncode, fast.stdout) == (kernel.returncode, kernel.stdout)
+    if "input(" in " ".join(args) and not stdin:  # the traceback shows the kernel's own frames there
+        assert fast.stderr.strip().splitlines()[-1] == kernel.stderr.strip().splitlines()[-1]
+    else:
+        assert fast.stderr == kernel.stderr

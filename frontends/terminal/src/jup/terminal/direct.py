@@ -133,6 +133,8 @@ class DirectShell:
             cell_out, sys.stdout = sys.stdout, saved[0]
             try:
                 return saved_input(prompt)
+            except EOFError:
+                raise EOFError("end of input (Ctrl-D)") from None  # the kernel's words
             finally:
                 sys.stdout = cell_out
 
@@ -163,12 +165,24 @@ class DirectShell:
                 pass
 
 
+def _default_kernel_factory() -> str | None:
+    """The in-process factory of the default kernel as `jup.core.kernelspec.get_kernel_spec` would
+    resolve it (a plugin's kernel wins, the last registered first), asked of the plugins directly:
+    the kernelspec module (logging, pathlib, json: ~10 ms) is not needed to learn it. None when no
+    plugin offers the name (a Jupyter kernelspec dir may: the general path looks there)."""
+    from jup.core.pluginhost import get_plugin_manager
+    found = None
+    for info in get_plugin_manager().collect("jup_kernels"):
+        if getattr(info, "name", None) == DEFAULT_KERNEL:
+            found = info
+    return getattr(found, "inprocess_factory", None) if found is not None else None
+
+
 def start() -> DirectShell | None:
     """The shell, when the default kernel is jup's Python kernel; None otherwise (or if it cannot
     start), and the caller takes the general path, which reports any problem itself."""
-    from jup.core.kernelspec import get_kernel_spec
     try:
-        if get_kernel_spec(DEFAULT_KERNEL).inprocess_factory != PYTHON_FACTORY:
+        if _default_kernel_factory() != PYTHON_FACTORY:
             return None
         return DirectShell()
     except Exception:

@@ -48,9 +48,9 @@ def _stamp(overrides: list[str]) -> list:
                 pass
     dirs = []
     cwd = os.getcwd()
-    for entry in sys.path:
-        if entry in ("", cwd):  # where the person works changes all the time; plugins live elsewhere
-            continue
+    for entry in sys.path[1:]:  # [0] is the script's folder (`jup`'s bin dir) or the working dir:
+        if entry in ("", cwd):  # it differs between `jup run terminal` and `python -m jup.terminal`,
+            continue            # and where the person works changes all the time; plugins live elsewhere
         try:
             dirs.append([entry, os.stat(entry or ".").st_mtime_ns])
         except OSError:
