@@ -257,8 +257,10 @@ class AsyncKernelClient:
             if answer is not None and not _unknown_type_error(answer["content"]):
                 self._cancel_known = True
                 return answer
-            self._cancel_known = False
-        return await self._cancel_by_interrupt(msg_id, timeout)
+        fallback = await self._cancel_by_interrupt(msg_id, timeout)
+        if fallback["content"]["interrupt"] != "no reply":  # alive yet silent on cancel: it does not
+            self._cancel_known = False                      # know it (a stuck kernel is left unjudged)
+        return fallback
 
     async def _cancel_by_interrupt(self, msg_id: str, timeout: float | None) -> dict:
         """The abort every Jupyter kernel knows: interrupt the running cell (see `cancel`)."""
