@@ -339,8 +339,9 @@ async def test_a_frozen_kernel_is_reported_unresponsive_then_responsive_and_not_
         os.kill(pid, signal.SIGSTOP)
         ev = await events.wait("unresponsive", timeout=10)
         frozen_for = time.monotonic() - t0
-        # each beat: wait one interval, then ping with one interval's timeout; two misses make it
-        assert frozen_for <= 2 * (interval + interval) + 1.0, frozen_for
+        # a beat waits one interval and pings with half an interval's timeout; after a miss the
+        # next ping goes at once; two misses make it: within two intervals (+ a loaded machine)
+        assert frozen_for <= 2 * interval + 0.5, frozen_for
         assert "does not answer its heartbeat" in ev.message
         t1 = time.monotonic()
         os.kill(pid, signal.SIGCONT)

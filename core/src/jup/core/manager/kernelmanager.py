@@ -249,10 +249,15 @@ class KernelManager:
         """Every interval: sample RSS (for OOM diagnosis) and ping; say when it stops answering."""
         misses = 0
         ctl = self.control_client()
+        delay = self.heartbeat_interval
         while proc.poll() is None:  # ends with the process (or is cancelled)
-            await asyncio.sleep(self.heartbeat_interval)
+            await asyncio.sleep(delay)
             self._last_rss = death.rss(proc.pid) or self._last_rss
-            ok = await ctl.heartbeat(timeout=self.heartbeat_interval)
+            # the echo is answered in C, without the interpreter lock: half an interval is ample,
+            # and after a miss the next ping goes at once, so a kernel that froze just after a
+            # beat is reported within two intervals (wait, miss, miss)
+            ok = await ctl.heartbeat(timeout=self.heartbeat_interval / 2)
+            delay = self.heartbeat_interval if ok else 0
             if proc.poll() is not None:
                 return
             if not ok:
