@@ -294,3 +294,33 @@ def test_batch_runs_match_a_real_kernel(run_batch, args, stdin):
         assert fast.stderr.strip().splitlines()[-1] == kernel.stderr.strip().splitlines()[-1]
     else:
         assert fast.stderr == kernel.stderr
+
+
+def test_installing_a_distribution_sets_the_remembered_prompt_aside(gated, tmp_path):
+    """A new plugin may brand the banner or configure the shell: the start after an install shows no
+    early prompt (and remembers anew), the one after that shows it again."""
+    env, gate = gated
+    site = tmp_path / "site"
+    site.mkdir()
+    env = {**env, "PYTHONPATH": str(site)}
+    _remember(env, gate)
+
+    def early_prompt_shown() -> bool:
+        child = _spawn(env)
+        try:
+            _wait_file(Path(f"{gate}.reached"))
+            shown = not _modes(child.child_fd)[1] & termios.ECHO
+            gate.write_text("open")
+            child.expect(PROMPT1)
+        finally:
+            child.close(force=True)
+            gate.unlink()
+            Path(f"{gate}.reached").unlink()
+        return shown
+
+    assert early_prompt_shown()
+    (site / "newplugin-1.0.dist-info").mkdir()  # what `pip install` leaves in site-packages
+    assert not early_prompt_shown(), "the first start after an install is an ordinary one"
+    assert early_prompt_shown()
+    (site / "newplugin-1.0.dist-info").rmdir()  # and `pip uninstall`
+    assert not early_prompt_shown()
