@@ -34,6 +34,11 @@ Where each method runs
                                on the main thread, at the latest just before the first cell runs.)
     idle_hook()                the main thread, every `idle_interval` (0.05 s) while no execute waits,
                                if set (not None): GUI event loops, background warm-ups. Not in-process.
+    idle_waiter.wait(timeout)  the main thread, if set, in place of its plain wait for the next request:
+                               runs the kernel's own work (an asyncio loop's tasks) until
+                               `idle_waiter.wake()` (called by the queue on every put, from any
+                               thread) or `timeout` (idle_interval when an idle_hook is set, else
+                               None). A wake that comes before `wait` must make it return at once.
 
 Services (thread-safe unless noted)
     execution_count, parent (the message of the running cell), session (jup.core Session),

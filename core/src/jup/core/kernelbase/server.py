@@ -72,6 +72,8 @@ class _MainQueue:
         self._items: deque = deque()
         self._cond = threading.Condition()
         self.stopped = False
+        #: called (from the putting thread) after each put and on stop: wakes an idle waiter
+        self.waker: Any = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -80,11 +82,21 @@ class _MainQueue:
         with self._cond:
             self._items.append(item)
             self._cond.notify()
+        self._wake()
 
     def stop(self) -> None:
         with self._cond:
             self.stopped = True
             self._cond.notify_all()
+        self._wake()
+
+    def _wake(self) -> None:
+        waker = self.waker
+        if waker is not None:
+            try:
+                waker()
+            except Exception:  # a closed event loop: the main thread notices it on its own
+                pass
 
     def get(self, timeout: float | None) -> tuple | None:
         """Next item, or None on timeout or stop."""
@@ -204,6 +216,11 @@ class Kernel:
     #: (a GUI toolkit's events, a background warm-up); None, the main thread sleeps until work comes.
     idle_hook: Any = None
     idle_interval: float = 0.05
+    #: Waits for the next request in place of the main thread's plain wait, so that work of the
+    #: kernel's own (an event loop's tasks) runs while idle: `wait(timeout)` runs on the main
+    #: thread until `wake()` is called (from any thread; a wake before `wait` makes it return at
+    #: once) or `timeout` s (None: no limit) passed. None: the main thread sleeps on the queue.
+    idle_waiter: Any = None
 
     def __init__(self, connection_info: Any, *, context: zmq.Context | None = None,
                  in_process: bool = False):
@@ -350,11 +367,20 @@ class Kernel:
         """Run queued executes on this (main) thread until shutdown."""
         self.kernel_ready()
         while not self._stopping:
-            hook = self.idle_hook
-            item = self._queue.get(None if hook is None else self.idle_interval)
+            hook, waiter = self.idle_hook, self.idle_waiter
+            timeout = None if hook is None else self.idle_interval
+            if waiter is None:
+                self._queue.waker = None
+                item = self._queue.get(timeout)
+            else:
+                item = self._wait_in(waiter, timeout)
             if item is None:
-                if hook is None or self._queue.stopped or self._stopping:
+                if self._queue.stopped or self._stopping:
                     break
+                if hook is None:
+                    if waiter is None:
+                        break
+                    continue
                 try:
                     hook()
                 except Exception as e:  # a broken hook must not end the kernel: drop it
@@ -363,6 +389,22 @@ class Kernel:
                                          f"{e}); it is removed.\n")
                 continue
             self._handle_main(item)
+
+    def _wait_in(self, waiter: Any, timeout: float | None) -> tuple | None:
+        """Let `waiter` do the idle waiting; the next queued item, or None if there is none yet."""
+        self._queue.waker = waiter.wake  # set before looking, so no put goes unnoticed
+        item = self._queue.get(0)
+        if item is not None or self._queue.stopped:
+            return item
+        try:
+            waiter.wait(timeout)
+        except KeyboardInterrupt:
+            kernel_log().warning("an interrupt arrived between cells and was ignored")
+        except Exception as e:  # a broken waiter must not end the kernel: wait plainly from now on
+            self.idle_waiter = self._queue.waker = None
+            sys.__stderr__.write(f"jup kernel: idle waiter {waiter!r} failed ({type(e).__name__}: "
+                                 f"{e}); it is removed.\n")
+        return self._queue.get(0)
 
     def pump(self, timeout: float = 0.0) -> int:
         """In-process mode: run what is queued on the calling thread, waiting up to `timeout` for the

@@ -5,6 +5,11 @@ Why here: cells run on the kernel's main thread, which is also the only thread a
 use. Between cells that thread waits for the next request; the kernel base calls its `idle_hook`
 every `idle_interval` seconds while it waits, and this module's `IdleScheduler` is that hook. When
 nothing is scheduled the hook is removed, so an idle kernel sleeps instead of polling.
+
+Once the user's code uses asyncio, the shell hands its event loop to the scheduler: a `LoopWaiter`
+becomes the kernel's `idle_waiter`, so between cells the main thread waits *inside* that loop
+(background tasks run with no polling delay; the request queue wakes it with
+`call_soon_threadsafe`), and cells run as tasks of the same loop.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["IdleScheduler", "register_gui", "gui_names", "scheduler"]
+__all__ = ["IdleScheduler", "LoopWaiter", "register_gui", "gui_names", "scheduler"]
 
 #: GUI name -> factory returning a function that processes the toolkit's pending events once.
 _GUIS: dict[str, Callable[[], Callable[[], None]]] = {}
@@ -58,6 +63,7 @@ class IdleScheduler:
         self._tasks: list[tuple[float, Callable[[], None]]] = []
         self._idle_since: float | None = None
         self._last = 0.0
+        self.waiter: LoopWaiter | None = None
 
     # ---- what to do -----------------------------------------------------------------------------
 
@@ -86,8 +92,17 @@ class IdleScheduler:
         self._update()
         return gui
 
+    def use_loop(self, loop: Any) -> None:
+        """Run this asyncio loop whenever the kernel waits for requests (None: stop doing so)."""
+        if loop is None:
+            self.waiter = None
+        elif self.waiter is None or self.waiter.loop is not loop:
+            self.waiter = LoopWaiter(loop, self)
+        self._update()
+
     def _update(self) -> None:
         self.kernel.idle_hook = self if (self._gui_step is not None or self._tasks) else None
+        self.kernel.idle_waiter = self.waiter
 
     # ---- the hook -------------------------------------------------------------------------------
 
@@ -120,6 +135,110 @@ class IdleScheduler:
         import sys
         try:
             sys.__stderr__.write(f"jup kernel: {text}\n")
+        except Exception:
+            pass
+
+
+class LoopWaiter:
+    """The kernel's `idle_waiter` for an asyncio loop: the loop runs until a request comes.
+
+    `wake` may come from any thread at any time; it schedules a callback that stops the loop only
+    while `wait` runs it, so a wake that lands while a cell runs on the loop is harmless and one
+    that comes just before `wait` ends the wait at its first turn."""
+
+    def __init__(self, loop: Any, owner: IdleScheduler | None = None):
+        self.loop = loop
+        self.owner = owner
+        self._waiting = False
+        self._parents: Any = None  # task -> the request that was running when it was made
+        self._attach()
+
+    def __repr__(self) -> str:
+        return f"<LoopWaiter {self.loop!r}>"
+
+    def _attach(self) -> None:
+        """Report the loop's unhandled errors under the cell that made the failing task."""
+        import weakref
+        self._parents = weakref.WeakKeyDictionary()
+        if self.loop.get_exception_handler() is None:
+            self.loop.set_exception_handler(self._report)
+        if self.loop.get_task_factory() is None:
+            self.loop.set_task_factory(self._make_task)
+
+    def _make_task(self, loop: Any, coro: Any, **kwargs: Any) -> Any:
+        import asyncio
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        kernel = self.owner.kernel if self.owner is not None else None
+        parent = kernel.get_parent() if kernel is not None else None
+        if parent is not None:
+            self._parents[task] = parent
+        return task
+
+    def wake(self) -> None:
+        """From any thread: end the current (or the next) `wait` soon."""
+        self.loop.call_soon_threadsafe(self._stop_if_waiting)
+
+    def _stop_if_waiting(self) -> None:
+        if self._waiting:
+            self.loop.stop()
+
+    def wait(self, timeout: float | None) -> None:
+        """Run the loop until `wake` or `timeout` seconds; an idle loop sleeps in its selector."""
+        loop = self.loop
+        if loop.is_closed() or loop.is_running():  # closed by the user, or run by another thread
+            if self.owner is not None:
+                self.owner.use_loop(None)
+            return
+        timer = loop.call_later(timeout, self._stop_if_waiting) if timeout is not None else None
+        self._waiting = True
+        try:
+            loop.run_forever()
+        except SystemExit as e:  # sys.exit() in a background task: not the kernel's end
+            self._write(f"A background task called sys.exit({e.code!r}); the kernel carries on "
+                        "(restart the kernel to end it).\n", None)
+        finally:
+            self._waiting = False
+            if timer is not None:
+                timer.cancel()
+
+    # ---- errors -----------------------------------------------------------------------------------
+
+    def _report(self, loop: Any, context: dict) -> None:
+        """asyncio's exception handler: the traceback goes to stderr under the task's cell. Called
+        at odd moments (a task's garbage collection), so the text is written on the loop's next
+        turn, not here."""
+        import traceback
+        message = context.get("message") or "Unhandled exception in the event loop"
+        exc = context.get("exception")
+        future = context.get("future") or context.get("task")
+        parent = self._parents.get(future) if future is not None else None
+        lines = [f"{message}\n"]
+        if future is not None:
+            lines.append(f"{future!r}\n")
+        if exc is not None:
+            lines.extend(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        text = "".join(lines)
+        try:
+            loop.call_soon_threadsafe(self._write, text, parent)
+        except RuntimeError:  # the loop is closed
+            self._write(text, parent)
+
+    def _write(self, text: str, parent: dict | None) -> None:
+        import sys
+        kernel = self.owner.kernel if self.owner is not None else None
+        stream = getattr(kernel, "stderr", None)
+        try:
+            if stream is not None and parent is not None:
+                stream.write(text, parent)
+            else:
+                sys.stderr.write(text)
+        except Exception:
+            self._say(text)
+
+    def _say(self, text: str) -> None:
+        import sys
+        try:
+            sys.__stderr__.write(f"jup kernel: {text}")
         except Exception:
             pass
 

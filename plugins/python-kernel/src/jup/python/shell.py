@@ -17,7 +17,8 @@ import linecache
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -721,28 +722,97 @@ class Shell:
             if silent:
                 shown = set()
         evaluated = shown | ({n - 1} if n and isinstance(body[-1], ast.Expr) else set())
-        chunk: list[ast.stmt] = []
+        steps = _steps(body, evaluated, filename)
+        loop = self._cell_loop(code)
+        if loop is not None:
+            self._run_steps_in_loop(loop, steps, n, shown, result)
+            return
         try:
-            for i, node in enumerate(body):
-                if i not in evaluated:
-                    chunk.append(node)
-                    continue
-                if chunk:
-                    self._run_code(compile(ast.Module(body=chunk, type_ignores=[]), filename, "exec",
-                                           _COMPILE_FLAGS))
-                    chunk = []
-                value = self._run_code(compile(ast.Expression(body=node.value), filename, "eval",
-                                               _COMPILE_FLAGS))
-                if i == n - 1:
-                    result.result = value
-                if i in shown:
-                    self.displayhook(value)
-            if chunk:
-                self._run_code(compile(ast.Module(body=chunk, type_ignores=[]), filename, "exec",
-                                       _COMPILE_FLAGS))
+            for i, compiled in steps:
+                value = self._run_code(compiled)
+                if i is not None:
+                    self._show_value(i, value, n, shown, result)
         except BaseException as e:  # noqa: B036 - nothing the user's code raises may end the shell
             result.error_in_exec = e
             self.showtraceback((type(e), e, e.__traceback__))
+
+    def _show_value(self, i: int, value: Any, n: int, shown: set, result: ExecutionResult) -> None:
+        if i == n - 1:
+            result.result = value
+        if i in shown:
+            self.displayhook(value)
+
+    # ---- cells on the kernel's event loop -------------------------------------------------------
+
+    @property
+    def runs_cells_in_loop(self) -> bool:
+        """Whether cells run as tasks of the asyncio loop once it is adopted (as in ipykernel): in a
+        kernel process only; in-process, the host owns the thread and its loop."""
+        kernel = self.kernel
+        return kernel is not None and not getattr(kernel, "in_process", True) and \
+            hasattr(kernel, "idle_waiter")
+
+    def _cell_loop(self, code: str) -> Any:
+        """The loop this cell runs on, or None (asyncio never used: no cost; nested cells)."""
+        if self._loop is None and "asyncio" not in sys.modules and "asyncio" not in code:
+            return None
+        if not self.runs_cells_in_loop:
+            return None
+        import asyncio
+        if asyncio._get_running_loop() is not None:  # a cell run by a cell: already on the loop
+            return None
+        return self._adopt_loop()
+
+    def _run_steps_in_loop(self, loop: Any, steps: Any, n: int, shown: set,
+                           result: ExecutionResult) -> None:
+        """Run the cell as a task of `loop`: `create_task` and `get_running_loop` work at top level,
+        top-level awaits are awaited by that task, background tasks progress while it awaits."""
+        import asyncio
+        interrupted = [False]
+
+        async def cell() -> None:
+            try:
+                for i, compiled in steps:
+                    value = eval(compiled, self.user_ns)
+                    if compiled.co_flags & _CO_COROUTINE:
+                        value = await value
+                    if i is not None:
+                        self._show_value(i, value, n, shown, result)
+            except BaseException as e:  # noqa: B036 - nothing the user's code raises may end the shell
+                if interrupted[0] and isinstance(e, asyncio.CancelledError):
+                    e = KeyboardInterrupt().with_traceback(e.__traceback__)
+                result.error_in_exec = e
+                self.showtraceback((type(e), e, e.__traceback__))
+
+        task = loop.create_task(cell())
+        with _interrupts_to_cell(loop, task, interrupted):
+            self._drive(loop, task, interrupted, result)
+
+    def _drive(self, loop: Any, task: Any, interrupted: list, result: ExecutionResult) -> None:
+        """Run the loop until the cell's task is done. The cell's own errors stay in the task; what
+        escapes the loop came from elsewhere. Each round ends with the cell done or one such escape,
+        so the count bounds a misbehaving background task."""
+        for _ in range(100):
+            try:
+                loop.run_until_complete(task)
+                return
+            except KeyboardInterrupt:  # it hit the loop's wait (the cell awaits) or another task
+                if task.done():
+                    return
+                if interrupted[0]:  # interrupted again while the cell ignores its cancellation
+                    raise
+                interrupted[0] = True
+                task.cancel()  # the cell sees CancelledError at its await; reported as the interrupt
+            except SystemExit as e:  # sys.exit() in a background task does not end the kernel
+                self.write_err(f"A background task called sys.exit({e.code!r}); the kernel "
+                               "carries on (restart the kernel to end it).\n")
+            except Exception as e:  # the cell stopped or closed the loop under itself
+                if not task.done():
+                    task.cancel()
+                if result.error_in_exec is None:
+                    result.error_in_exec = e
+                    self.showtraceback((type(e), e, e.__traceback__))
+                return
 
     @property
     def compile_flags(self) -> int:
@@ -803,6 +873,11 @@ class Shell:
             if loop is None or loop.is_closed() or loop.is_running():
                 loop = asyncio.new_event_loop()
             self._loop = loop
+            if self.runs_cells_in_loop:  # the kernel runs it while idle, so tasks progress
+                from jup.python import eventloops
+                sched = eventloops.scheduler(self.kernel)
+                if sched is not None:
+                    sched.use_loop(loop)
         asyncio.set_event_loop(self._loop)
         return self._loop
 
@@ -842,6 +917,52 @@ class Shell:
 
     def object_inspect(self, oname: str, detail_level: int = 0) -> dict:
         return self.inspector.info(oname, detail_level) or {}
+
+
+@contextmanager
+def _interrupts_to_cell(loop: Any, task: Any, interrupted: list) -> Iterator[None]:
+    """While the cell's task runs on `loop`, SIGINT interrupts the cell, not whatever the loop is
+    doing: in the cell's own code it raises KeyboardInterrupt as usual; while the loop waits or runs
+    another task, the cell is cancelled at its await instead (the background task lives on). A
+    second interrupt before the cell stopped raises wherever the loop is, as a last resort."""
+    import asyncio
+    import signal
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if interrupted[0] or asyncio.current_task(loop) is task:
+            if callable(previous):
+                previous(signum, frame)
+                return
+            raise KeyboardInterrupt
+        interrupted[0] = True
+        loop.call_soon_threadsafe(task.cancel)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is on_sigint:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _steps(body: list[ast.stmt], evaluated: set[int], filename: str) -> Any:
+    """The cell as code objects, in order: (index, expression to evaluate) for each statement in
+    `evaluated`, (None, statements) for the runs of statements between them."""
+    chunk: list[ast.stmt] = []
+    for i, node in enumerate(body):
+        if i not in evaluated:
+            chunk.append(node)
+            continue
+        if chunk:
+            yield None, compile(ast.Module(body=chunk, type_ignores=[]), filename, "exec", _COMPILE_FLAGS)
+            chunk = []
+        yield i, compile(ast.Expression(body=node.value), filename, "eval", _COMPILE_FLAGS)
+    if chunk:
+        yield None, compile(ast.Module(body=chunk, type_ignores=[]), filename, "exec", _COMPILE_FLAGS)
 
 
 def _ends_with_semicolon(code: str) -> bool:
