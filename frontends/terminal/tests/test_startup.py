@@ -324,3 +324,40 @@ def test_installing_a_distribution_sets_the_remembered_prompt_aside(gated, tmp_p
     assert early_prompt_shown()
     (site / "newplugin-1.0.dist-info").rmdir()  # and `pip uninstall`
     assert not early_prompt_shown()
+
+
+HELLO_PLUGIN = '''
+from jup.core import MagicSpec, hookimpl
+
+
+def hello(line):
+    print("hello from a plugin,", line)
+
+
+@hookimpl
+def jup_magics(language):
+    return [MagicSpec("hello_plugin", hello, needs_shell=False)] if language == "python" else []
+'''
+
+
+def test_a_plugin_installed_or_removed_shows_on_the_next_batch_run(run_batch, tmp_path):
+    """Batch runs discover plugins afresh each time: nothing cached can hide an install or removal."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "hello_plugin_mod.py").write_text(HELLO_PLUGIN)
+    env = {"PYTHONPATH": str(site)}
+    before = run_batch("-c", "%hello_plugin world", env=env)
+    assert before.returncode == 1 and "hello_plugin" in before.stderr, "not installed yet: no such magic"
+
+    dist = site / "hello_plugin-1.0.dist-info"  # what `pip install` writes
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hello-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[jup.plugins]\nhello = hello_plugin_mod\n")
+    installed = run_batch("-c", "%hello_plugin world", env=env)
+    assert (installed.returncode, installed.stdout) == (0, "hello from a plugin, world\n"), installed.stderr
+
+    for path in dist.iterdir():  # and `pip uninstall`
+        path.unlink()
+    dist.rmdir()
+    removed = run_batch("-c", "%hello_plugin world", env=env)
+    assert removed.returncode == 1 and "hello from a plugin" not in removed.stdout
