@@ -238,8 +238,9 @@ def _show(pre_text: str, prompt: str, sgr: str) -> EarlyPrompt | None:
         termios.tcsetattr(0, termios.TCSANOW, quiet)
     except termios.error:
         return None
-    try:
-        early._previous_term = signal.signal(signal.SIGTERM, early._on_sigterm)
+    try:  # an ignored SIGTERM stays ignored: it ends nothing, so there is nothing to restore for it
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+            early._previous_term = signal.signal(signal.SIGTERM, early._on_sigterm)
     except ValueError:  # not the main thread: no handler, the modes are still restored on exit
         early._previous_term = None
     early.held = [_Held(sys.stdout), _Held(sys.stderr)]
