@@ -233,3 +233,41 @@ def test_a_kernel_that_never_imports_asyncio_has_no_loop(tmp_path):
         assert result_of(msgs) == "(False, None, None)"
     finally:
         proc.stop()
+
+
+def test_comm_handler_can_start_a_task_as_widget_callbacks_do(kp):
+    kc = kp.kc
+    ok(kc, "import asyncio\nfrom jup.python import comm as jcomm\n"
+           "def on_open(c, msg):\n"
+           "    async def answer(data):\n        await asyncio.sleep(0.01)\n        c.send({'late': data})\n"
+           "    c.on_msg(lambda m: asyncio.create_task(answer(m['content']['data'])))\n"
+           "jcomm.register_target('h3p-async', on_open)")
+    for msg_type, content in (("comm_open", {"comm_id": "a1", "target_name": "h3p-async", "data": {}}),
+                              ("comm_msg", {"comm_id": "a1", "data": {"n": 5}})):
+        kc.shell_channel.send(kc.session.msg(msg_type, content))
+    deadline = time.monotonic() + 10
+    answer = None
+    while answer is None and time.monotonic() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            break
+        if msg["msg_type"] == "comm_msg":
+            answer = msg["content"]
+        assert msg["msg_type"] != "stream" or "Traceback" not in msg["content"]["text"], msg["content"]
+    assert answer == {"comm_id": "a1", "data": {"late": {"n": 5}}}
+
+
+def test_a_cell_that_ignores_its_cancellation_yields_to_a_second_interrupt(kp):
+    kc = kp.kc
+    ok(kc, "import asyncio")
+    msg_id = kc.execute("print('started', flush=True)\nfor _ in range(1000):\n    try:\n"
+                        "        await asyncio.sleep(100)\n    except asyncio.CancelledError:\n"
+                        "        print('ignored', flush=True)")
+    assert "started" in stream_of_parent(kc, msg_id, "stdout", "started")
+    os.kill(kp.proc.pid, signal.SIGINT)
+    assert "ignored" in stream_of_parent(kc, msg_id, "stdout", "ignored")
+    os.kill(kp.proc.pid, signal.SIGINT)
+    reply = kp.shell_reply(msg_id, timeout=10)["content"]
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert result_of(ok(kc, "await asyncio.sleep(0, result='usable')")) == "'usable'"

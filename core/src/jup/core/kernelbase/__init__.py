@@ -39,6 +39,8 @@ Where each method runs
                                `idle_waiter.wake()` (called by the queue on every put, from any
                                thread) or `timeout` (idle_interval when an idle_hook is set, else
                                None). A wake that comes before `wait` must make it return at once.
+                               If it has `run(fn)`, comm messages and call_on_main functions run as
+                               `run(handler)` (in its loop, so they can start tasks); executes do not.
 
 Services (thread-safe unless noted)
     execution_count, parent (the message of the running cell), session (jup.core Session),

@@ -220,6 +220,8 @@ class Kernel:
     #: kernel's own (an event loop's tasks) runs while idle: `wait(timeout)` runs on the main
     #: thread until `wake()` is called (from any thread; a wake before `wait` makes it return at
     #: once) or `timeout` s (None: no limit) passed. None: the main thread sleeps on the queue.
+    #: If it has `run(fn)`, comm messages and `call_on_main` functions are run as `run(handler)`
+    #: (inside its event loop, so that their code can start tasks); executes are not.
     idle_waiter: Any = None
 
     def __init__(self, connection_info: Any, *, context: zmq.Context | None = None,
@@ -388,7 +390,11 @@ class Kernel:
                     sys.__stderr__.write(f"jup kernel: idle hook {hook!r} failed ({type(e).__name__}: "
                                          f"{e}); it is removed.\n")
                 continue
-            self._handle_main(item)
+            run = getattr(waiter, "run", None)
+            if run is not None and (item[0] is None or item[1]["msg_type"] != "execute_request"):
+                run(lambda item=item: self._handle_main(item))  # comm handlers on the waiter's loop
+            else:
+                self._handle_main(item)
 
     def _wait_in(self, waiter: Any, timeout: float | None) -> tuple | None:
         """Let `waiter` do the idle waiting; the next queued item, or None if there is none yet."""

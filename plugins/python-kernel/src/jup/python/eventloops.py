@@ -142,14 +142,18 @@ class IdleScheduler:
 class LoopWaiter:
     """The kernel's `idle_waiter` for an asyncio loop: the loop runs until a request comes.
 
-    `wake` may come from any thread at any time; it schedules a callback that stops the loop only
-    while `wait` runs it, so a wake that lands while a cell runs on the loop is harmless and one
-    that comes just before `wait` ends the wait at its first turn."""
+    `wake` may come from any thread at any time. It always notes that it came (`_pending`) and
+    only while a wait is armed does it poke the loop (a write to its self-pipe), so the requests
+    that arrive while cells run cost no loop turns. A wait arms first and then looks at
+    `_pending`: of a racing wake and wait, at least one sees the other, so no wake is lost (at
+    worst a wait ends early, and the kernel just looks at its queue once more)."""
 
     def __init__(self, loop: Any, owner: IdleScheduler | None = None):
         self.loop = loop
         self.owner = owner
-        self._waiting = False
+        self._waiting = False  # the loop runs for `wait`: the stop callback may stop it
+        self._armed = False  # a wait is about to run or runs: wakes must reach the loop
+        self._pending = False
         self._parents: Any = None  # task -> the request that was running when it was made
         self._attach()
 
@@ -176,7 +180,9 @@ class LoopWaiter:
 
     def wake(self) -> None:
         """From any thread: end the current (or the next) `wait` soon."""
-        self.loop.call_soon_threadsafe(self._stop_if_waiting)
+        self._pending = True
+        if self._armed:
+            self.loop.call_soon_threadsafe(self._stop_if_waiting)
 
     def _stop_if_waiting(self) -> None:
         if self._waiting:
@@ -189,6 +195,10 @@ class LoopWaiter:
             if self.owner is not None:
                 self.owner.use_loop(None)
             return
+        self._armed = True
+        if self._pending:  # a request came since the last wait: the kernel looks at its queue
+            self._armed = self._pending = False
+            return
         timer = loop.call_later(timeout, self._stop_if_waiting) if timeout is not None else None
         self._waiting = True
         try:
@@ -197,9 +207,30 @@ class LoopWaiter:
             self._write(f"A background task called sys.exit({e.code!r}); the kernel carries on "
                         "(restart the kernel to end it).\n", None)
         finally:
-            self._waiting = False
+            self._waiting = self._armed = self._pending = False
             if timer is not None:
                 timer.cancel()
+
+    def run(self, fn: Callable[[], Any]) -> None:
+        """Run `fn` (a comm message's handler) as a task of the loop, so that the widget callbacks
+        it calls can use `asyncio.create_task`, as in ipykernel. Its errors propagate."""
+        loop = self.loop
+        if loop.is_closed() or loop.is_running():
+            fn()
+            return
+
+        async def call() -> None:
+            fn()
+        task = loop.create_task(call())
+        for _ in range(100):  # bounded: each round ends with fn done or one escaped SystemExit
+            try:
+                loop.run_until_complete(task)
+                return
+            except SystemExit as e:  # from a background task, not from fn: not the kernel's end
+                if task.done():
+                    return
+                self._write(f"A background task called sys.exit({e.code!r}); the kernel carries on "
+                            "(restart the kernel to end it).\n", None)
 
     # ---- errors -----------------------------------------------------------------------------------
 

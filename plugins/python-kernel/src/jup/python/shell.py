@@ -925,12 +925,11 @@ def _interrupts_to_cell(loop: Any, task: Any, interrupted: list) -> Iterator[Non
     doing: in the cell's own code it raises KeyboardInterrupt as usual; while the loop waits or runs
     another task, the cell is cancelled at its await instead (the background task lives on). A
     second interrupt before the cell stopped raises wherever the loop is, as a last resort."""
+    import _signal  # the signal module's C core: its wrappers' enum conversions cost ~25 us a cell
     import asyncio
-    import signal
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(signum: int, frame: Any) -> None:
         if interrupted[0] or asyncio.current_task(loop) is task:
@@ -941,12 +940,13 @@ def _interrupts_to_cell(loop: Any, task: Any, interrupted: list) -> Iterator[Non
         interrupted[0] = True
         loop.call_soon_threadsafe(task.cancel)
 
-    signal.signal(signal.SIGINT, on_sigint)
+    previous = _signal.signal(_signal.SIGINT, on_sigint)
     try:
         yield
     finally:
-        if signal.getsignal(signal.SIGINT) is on_sigint:
-            signal.signal(signal.SIGINT, previous)
+        current = _signal.signal(_signal.SIGINT, previous)
+        if current is not on_sigint:  # the cell installed its own handler: it stays
+            _signal.signal(_signal.SIGINT, current)
 
 
 def _steps(body: list[ast.stmt], evaluated: set[int], filename: str) -> Any:
