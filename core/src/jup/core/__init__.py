@@ -30,7 +30,7 @@ from jup.core.errors import (
 # process importing jup.core.kernelbase does not pay for pluggy, inspect and dataclasses (~15 ms).
 _LAZY = {"hookimpl": "jup.core.hookspecs", **{n: "jup.core.specs" for n in (
     "Branding", "FormatterSpec", "FrontendSpec", "KernelSpecInfo", "LauncherSpec", "MagicSpec",
-    "SubcommandSpec")}}
+    "SubcommandSpec", "load_object")}}
 
 
 def __getattr__(name: str):
@@ -48,7 +48,7 @@ __all__ = [
     "Branding", "ConfigError", "FormatterSpec", "FrontendError", "FrontendSpec", "JupError",
     "KernelDied", "KernelError", "KernelSpecInfo", "KernelTimeout", "LauncherSpec", "MagicSpec",
     "MalformedMessage", "NoSuchKernel", "PluginError", "ProtocolError", "ReplayError",
-    "SignatureError", "SubcommandSpec", "UsageError", "hookimpl", "__version__",
+    "SignatureError", "SubcommandSpec", "UsageError", "hookimpl", "load_object", "__version__",
 ]
 
 

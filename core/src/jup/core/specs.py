@@ -24,6 +24,10 @@ class KernelSpecInfo:
     `argv` is the launch command with `{connection_file}` in it, as in a Jupyter kernel.json.
     `inprocess_factory`, if given, is a dotted path "module:callable" that returns a kernel object
     for in-process use (imported only when asked for, so start-up stays cheap).
+    `batch_factory`, if given, is a "module:callable" returning a runner for a frontend's batch runs
+    (`-c`, a script) in its own process without the protocol: `runner.run(code, render)` runs one
+    cell, calling `render({"msg_type": ..., "content": ...})` for each output as iopub would carry
+    it, and returns the execute_reply content; `runner.close()` ends it.
     """
 
     name: str
@@ -35,6 +39,7 @@ class KernelSpecInfo:
     metadata: dict[str, Any] = field(default_factory=dict)
     inprocess_factory: str | None = None
     install_name: str | None = None  # name used by `jup kernelspec install` (default: name)
+    batch_factory: str | None = None
 
     def kernel_json(self) -> dict:
         """The kernel.json a Jupyter tool reads to start this kernel."""
@@ -91,3 +96,15 @@ class Branding:
     banner: str = ""
     url: str = ""
     logo: str | None = None
+
+
+def load_object(path: str) -> Any:
+    """Import "module:attribute.path" (a kernelspec's factories): ImportError or AttributeError,
+    which name what is missing, when it cannot be loaded."""
+    import importlib
+
+    mod, _, attr = path.partition(":")
+    obj = importlib.import_module(mod)
+    for part in attr.split(".") if attr else []:
+        obj = getattr(obj, part)
+    return obj

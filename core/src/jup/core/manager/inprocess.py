@@ -19,13 +19,13 @@ caller's thread while the caller waits for its reply.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from jup.core.client.asyncclient import AsyncKernelClient
 from jup.core.client.blocking import BlockingKernelClient
 from jup.core.errors import KernelError, NoSuchKernel
 from jup.core.kernelspec import KernelSpec
+from jup.core.specs import load_object
 
 from .kernelmanager import resolve_spec
 
@@ -34,15 +34,11 @@ PUMP_SLICE = 0.001  # seconds the client waits on its sockets / the kernel waits
 
 def load_factory(path: str) -> Any:
     """Import "module:callable"."""
-    mod, _, attr = path.partition(":")
     try:
-        obj = importlib.import_module(mod)
-        for part in attr.split(".") if attr else []:
-            obj = getattr(obj, part)
+        return load_object(path)
     except (ImportError, AttributeError) as e:
         raise NoSuchKernel(f"Cannot load the in-process kernel factory {path!r}: {e}. "
                            "Is its plugin installed?") from None
-    return obj
 
 
 class InProcessKernelManager:

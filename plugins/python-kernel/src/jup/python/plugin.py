@@ -14,7 +14,7 @@ def jup_kernels() -> list:
         name="python", display_name="Python 3 (jup)", language="python",
         argv=[sys.executable, "-m", "jup.python", "-f", "{connection_file}"],
         interrupt_mode="message", install_name="jup-python",  # interrupt_reply says if it worked
-        inprocess_factory="jup.python.kernel:PythonKernel")]
+        inprocess_factory="jup.python.kernel:PythonKernel", batch_factory="jup.python.batch:BatchShell")]
 
 
 @hookimpl
