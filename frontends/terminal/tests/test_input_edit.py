@@ -79,3 +79,24 @@ def test_piped_answers_are_read_plainly_and_their_end_is_eof_error(run_batch, ke
     assert done.returncode == 0, done.stderr
     assert "terc3s Ada" in done.stdout and "no more input" in done.stdout
     assert "s3cret" not in done.stdout, "the password is not printed back"
+
+
+def test_kernel_dying_while_asking_ends_the_question(screen):
+    import os
+    import signal
+    s = screen("--kernel", "python")
+    s.wait_for(r"In \[1\]: ", timeout=60)
+    s.line("import os; print('pid', os.getpid()); input('waiting? ')")
+    pid = int(s.wait_for(r"^pid (\d+)").split("pid ")[1].split()[0])
+    s.wait_last_line(r"^waiting\?\s*$")
+    os.kill(pid, signal.SIGKILL)
+    s.wait_for(r"killed by SIGKILL", timeout=30)
+    s.wait_for(r"Restart the kernel\? \[Y/n\]")  # asked on its own prompt, the input() prompt is gone
+    s.line("y")
+    s.wait_for(r"Kernel restarted", timeout=60)
+    s.wait_prompt()
+    s.line("print('after', 6 * 7)")
+    s.wait_for(r"^after 42$")
+    s.wait_prompt()
+    s.line("exit")
+    assert s.wait_exit() == 0

@@ -59,6 +59,7 @@ class KernelBridge:
         self._idle: dict[str, asyncio.Event] = {}
         self._busy: dict[str, asyncio.Event] = {}
         self._input_hook: InputHook | None = None
+        self._asking: asyncio.Future | None = None  # the input() question on screen, if any
         self._running_code: str | None = None
         self._tasks: list[asyncio.Task] = []
         self._watcher: asyncio.Task | None = None
@@ -177,14 +178,32 @@ class KernelBridge:
         content = msg["content"]
         value = ""
         if self._input_hook is not None:
+            # a task of its own, so that the cell's end (or the kernel's death) can take the question away
+            asking = self._asking = asyncio.ensure_future(
+                _ask(self._input_hook, content.get("prompt", ""), bool(content.get("password"))))
             try:
-                value = await self._input_hook(content.get("prompt", ""), bool(content.get("password")))
-            except KeyboardInterrupt:  # Ctrl-C at the prompt: KeyboardInterrupt in the cell, no answer
+                value = await asking
+            except _CtrlC:  # Ctrl-C at the prompt: KeyboardInterrupt in the cell, no answer
                 await self.interrupt()
                 return
             except EOFError:  # Ctrl-D: input() raises EOFError in the cell
                 value = EOF_ANSWER
+            except asyncio.CancelledError:
+                if asking.cancelled() and not _cancelling():  # the question was withdrawn, not this reader
+                    return
+                raise
+            finally:
+                self._asking = None
         await maybe_await(self.client.input(value))
+
+    def _withdraw_question(self) -> asyncio.Future | None:
+        """The kernel no longer waits for an answer: take the input prompt off the screen. Returns
+        the question's task to await (its prompt must let go of the terminal before another asks)."""
+        asking = self._asking
+        if asking is None or asking.done():
+            return None
+        asking.cancel()
+        return asking
 
     async def _watch_process(self) -> None:
         while self.died is None:
@@ -208,6 +227,7 @@ class KernelBridge:
         self._replies.clear()
         for ev in self._idle.values():
             ev.set()
+        self._withdraw_question()
 
     def _check_dead(self) -> None:
         if self.died is not None:
@@ -260,6 +280,9 @@ class KernelBridge:
             self.held_back = (reply.get("metadata") or {}).get("jup")  # output past the cell's budget
             return reply["content"]
         finally:
+            asking = self._withdraw_question()
+            if asking is not None:
+                await asyncio.wait({asking}, timeout=5.0)
             self._iopub.pop(msg_id, None)
             self._idle.pop(msg_id, None)
             self._busy.pop(msg_id, None)
@@ -317,7 +340,50 @@ class KernelBridge:
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.get_running_loop().create_task(self._watch_process())
         await self.wait_ready(timeout)
+        await self._wait_iopub()
         return self.kernel_info
+
+    async def _wait_iopub(self, timeout: float = 5.0) -> None:
+        """Wait until the kernel's status messages reach our iopub reader: a restarted kernel
+        answers on shell before our subscriber has reconnected, and the next cell's output would
+        be lost. Gives up quietly after `timeout` (output may then start late, not fail)."""
+        if self.executor is not None:  # in-process: the executor checks this per cell
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        for attempt in range(1, 50):
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            msg_id = await maybe_await(self.client.kernel_info())
+            idle = self._idle[msg_id] = asyncio.Event()
+            self._replies[msg_id] = loop.create_future()  # the reply is expected, not stray
+            try:
+                await asyncio.wait_for(idle.wait(), min(0.1 * attempt, left))
+                return
+            except TimeoutError:
+                continue
+            finally:
+                self._idle.pop(msg_id, None)
+                self._replies.pop(msg_id, None)
+
+
+class _CtrlC(Exception):
+    """Ctrl-C at an input prompt, carried out of its task as an ordinary exception (asyncio stops
+    the whole loop on a KeyboardInterrupt that leaves a task)."""
+
+
+async def _ask(hook: InputHook, prompt: str, password: bool) -> str:
+    try:
+        return await hook(prompt, password)
+    except KeyboardInterrupt:
+        raise _CtrlC() from None
+
+
+def _cancelling() -> bool:
+    """Whether the running task itself is being cancelled (not just something it awaited)."""
+    task = asyncio.current_task()
+    return bool(task is not None and task.cancelling())
 
 
 def _held_in_process(executor: Any, count: int | None) -> dict | None:
