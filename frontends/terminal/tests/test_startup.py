@@ -361,3 +361,45 @@ def test_a_plugin_installed_or_removed_shows_on_the_next_batch_run(run_batch, tm
     dist.rmdir()
     removed = run_batch("-c", "%hello_plugin world", env=env)
     assert removed.returncode == 1 and "hello from a plugin" not in removed.stdout
+
+
+def test_ctrl_c_at_the_early_prompt_drops_the_typed_line_and_the_session_goes_on(gated):
+    env, gate = gated
+    _remember(env, gate)
+    s = _screen(env)
+    try:
+        s.wait_for(r"In \[1\]: ")
+        _wait_file(Path(f"{gate}.reached"))
+        s.type("print('dropped')")
+        s.press("C-c")
+        s.type("print(6 * 7)")
+        s.press("Enter")
+        gate.write_text("open")
+        screen = s.wait_for(r"^42$")
+        assert "dropped" not in screen, screen
+        assert screen.count("In [1]:") == 1, screen
+        s.wait_prompt()
+        s.press("C-d")
+        s.wait_for(r"exit")
+        s.line("y")
+        assert s.wait_exit() == 0
+    finally:
+        s.close()
+
+
+def test_two_quick_ctrl_c_at_the_early_prompt_stop_a_start_that_seems_stuck(gated):
+    env, gate = gated
+    _remember(env, gate)
+    child = _spawn(env)
+    try:
+        child.expect(PROMPT1)
+        _wait_file(Path(f"{gate}.reached"))
+        child.sendintr()
+        child.expect(PROMPT1)  # the first Ctrl-C redraws the prompt line and the start goes on
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 130 or child.signalstatus == signal.SIGINT
+    finally:
+        child.close(force=True)
+        gate.write_text("open")

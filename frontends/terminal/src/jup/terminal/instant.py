@@ -115,6 +115,9 @@ class EarlyPrompt:
         self.done = False
         self.held: list[_Held] = []
         self._previous_term: Any = None
+        self._previous_int: Any = None
+        self._last_int = 0.0
+        self.prompt = ""  # the prompt as drawn (with its colours)
 
     def _write(self, text: str) -> None:
         data = text.encode(getattr(sys.__stdout__, "encoding", None) or "utf-8", "replace")
@@ -141,11 +144,13 @@ class EarlyPrompt:
         for name, h in (("stdout", self.held[0]), ("stderr", self.held[1])) if self.held else ():
             if getattr(sys, name) is h:
                 setattr(sys, name, h._real)
-        if self._previous_term is not None:
-            try:
-                signal.signal(signal.SIGTERM, self._previous_term)
-            except ValueError:  # not the main thread
-                pass
+        for signum, previous in ((signal.SIGTERM, self._previous_term),
+                                 (signal.SIGINT, self._previous_int)):
+            if previous is not None:
+                try:
+                    signal.signal(signum, previous)
+                except ValueError:  # not the main thread
+                    pass
         self._held_text = held
 
     def release(self, pre_text: str | None = None) -> None:
@@ -168,6 +173,18 @@ class EarlyPrompt:
         self._restore()
         up = f"\x1b[{self.rows}A" if self.rows else ""
         self._write(f"{PASTE_OFF}\r{up}\x1b[J{self._held_text}")
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        """Ctrl-C at the early prompt does what it does at a ready one: what was typed is dropped
+        (the terminal empties its input queue itself as it sends the signal) and the session goes
+        on. A second Ctrl-C within a second stops a start that seems stuck, as Ctrl-C always did."""
+        import time
+        now = time.monotonic()
+        if now - self._last_int < 1.0:
+            self.cancel()
+            raise KeyboardInterrupt
+        self._last_int = now
+        self._write(f"\r\x1b[K{self.prompt}")  # the line drawn afresh, as a ready shell does
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         import signal
@@ -241,14 +258,15 @@ def _show(pre_text: str, prompt: str, sgr: str) -> EarlyPrompt | None:
     try:  # an ignored SIGTERM stays ignored: it ends nothing, so there is nothing to restore for it
         if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
             early._previous_term = signal.signal(signal.SIGTERM, early._on_sigterm)
+        early._previous_int = signal.signal(signal.SIGINT, early._on_sigint)
     except ValueError:  # not the main thread: no handler, the modes are still restored on exit
-        early._previous_term = None
+        early._previous_term = early._previous_int = None
     early.held = [_Held(sys.stdout), _Held(sys.stderr)]
     sys.stdout, sys.stderr = early.held  # type: ignore[assignment]
     colour = sgr and "NO_COLOR" not in os.environ
     # bracketed paste on, as prompt_toolkit will have it: a paste now arrives as one paste, not lines
-    early._write(pre_text.replace("\n", "\r\n") + (f"\x1b[{sgr}m{prompt}\x1b[0m" if colour else prompt)
-                 + PASTE_ON)
+    early.prompt = f"\x1b[{sgr}m{prompt}\x1b[0m" if colour else prompt
+    early._write(pre_text.replace("\n", "\r\n") + early.prompt + PASTE_ON)
     import atexit
     atexit.register(early.cancel)  # a last resort: `finish` normally ran long before
     return early
