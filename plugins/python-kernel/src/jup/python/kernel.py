@@ -195,15 +195,22 @@ class PythonKernel(Kernel):
         return _StreamView(self.stdout if name == "stdout" else self.stderr)
 
     # The frontend's Ctrl-D comes as EOF_ANSWER (as jupyter_console and ipykernel agree): EOFError,
-    # as input() at the end of a file. One frame each, as they show in the user's traceback.
+    # as input() at the end of a file. An interrupt while waiting is raised afresh, so the user's
+    # traceback ends here and not deep in threading's wait. One frame each, as they show there.
     def _input(self, prompt: Any = "") -> str:
-        value = self.raw_input(str(prompt))
+        try:
+            value = self.raw_input(str(prompt))
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt("interrupted while waiting for input") from None
         if value == EOF_ANSWER:
             raise EOFError("end of input (Ctrl-D)")
         return value
 
     def _getpass(self, prompt: str = "Password: ", stream: Any = None) -> str:
-        value = self.raw_input(str(prompt), password=True)
+        try:
+            value = self.raw_input(str(prompt), password=True)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt("interrupted while waiting for input") from None
         if value == EOF_ANSWER:
             raise EOFError("end of input (Ctrl-D)")
         return value
