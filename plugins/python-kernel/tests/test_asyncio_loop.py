@@ -135,10 +135,14 @@ def test_interrupting_a_cell_that_awaits_forever(kp, how):
     ok(kc, "import asyncio\nside = []\nasync def side_task():\n    while True:\n"
            "        await asyncio.sleep(0.01)\n        side.append(1)\nst = asyncio.create_task(side_task())")
     t0 = time.monotonic()
-    reply = _interrupt_cell(kp, "try:\n    print('started', flush=True)\n    await asyncio.sleep(100)\n"
-                                "finally:\n    cleaned = True", how)
+    # 'started' is printed by the loop once the cell waits at its await: the interrupt finds it there
+    reply = _interrupt_cell(kp, "asyncio.get_running_loop().call_later(0.05, print, 'started')\n"
+                                "try:\n    await asyncio.sleep(100)\nfinally:\n    cleaned = True", how)
     assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
     assert time.monotonic() - t0 < 10
+    shown = "\n".join(reply["traceback"])
+    assert "await asyncio.sleep(100)" in shown, shown  # the line the cell was waiting at
+    assert "on_sigint" not in shown and "tasks.py" not in shown, shown
     # the cell's own finally ran, the background task survived, the loop still serves cells
     assert result_of(ok(kc, "cleaned, st.done()")) == "(True, False)"
     assert result_of(ok(kc, "n = len(side); await asyncio.sleep(0.1); len(side) > n")) == "True"
@@ -151,6 +155,8 @@ def test_interrupting_a_tight_loop_on_the_loop(kp, how):
     ok(kc, "import asyncio")
     reply = _interrupt_cell(kp, "print('started', flush=True)\nwhile True:\n    pass", how)
     assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    shown = "\n".join(reply["traceback"])
+    assert "Cell In[" in shown and "on_sigint" not in shown, shown
     assert result_of(ok(kc, "asyncio.get_running_loop().is_running()")) == "True"
 
 
@@ -261,7 +267,8 @@ def test_comm_handler_can_start_a_task_as_widget_callbacks_do(kp):
 def test_a_cell_that_ignores_its_cancellation_yields_to_a_second_interrupt(kp):
     kc = kp.kc
     ok(kc, "import asyncio")
-    msg_id = kc.execute("print('started', flush=True)\nfor _ in range(1000):\n    try:\n"
+    msg_id = kc.execute("asyncio.get_running_loop().call_later(0.05, print, 'started')\n"
+                        "for _ in range(1000):\n    try:\n"
                         "        await asyncio.sleep(100)\n    except asyncio.CancelledError:\n"
                         "        print('ignored', flush=True)")
     assert "started" in stream_of_parent(kc, msg_id, "stdout", "started")

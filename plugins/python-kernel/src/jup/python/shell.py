@@ -761,7 +761,8 @@ class Shell:
         import asyncio
         if asyncio._get_running_loop() is not None:  # a cell run by a cell: already on the loop
             return None
-        return self._adopt_loop()
+        loop = self._adopt_loop()
+        return None if loop.is_running() else loop  # the user runs it in a thread of theirs
 
     def _run_steps_in_loop(self, loop: Any, steps: Any, n: int, shown: set,
                            result: ExecutionResult) -> None:
@@ -780,7 +781,9 @@ class Shell:
                         self._show_value(i, value, n, shown, result)
             except BaseException as e:  # noqa: B036 - nothing the user's code raises may end the shell
                 if interrupted[0] and isinstance(e, asyncio.CancelledError):
-                    e = KeyboardInterrupt().with_traceback(e.__traceback__)
+                    e = KeyboardInterrupt().with_traceback(_up_to_last_cell_frame(e.__traceback__))
+                elif isinstance(e, KeyboardInterrupt):
+                    _cut_handler_frames(e.__traceback__)
                 result.error_in_exec = e
                 self.showtraceback((type(e), e, e.__traceback__))
 
@@ -947,6 +950,31 @@ def _interrupts_to_cell(loop: Any, task: Any, interrupted: list) -> Iterator[Non
         current = _signal.signal(_signal.SIGINT, previous)
         if current is not on_sigint:  # the cell installed its own handler: it stays
             _signal.signal(_signal.SIGINT, current)
+
+
+def _up_to_last_cell_frame(tb: Any) -> Any:
+    """An interrupted await's traceback, cut after the last frame of a cell: the user interrupted
+    their code, not asyncio's internals where the cancellation surfaced."""
+    last = None
+    node = tb
+    while node is not None:
+        if node.tb_frame.f_code.co_filename.startswith("<jup-input-"):
+            last = node
+        node = node.tb_next
+    if last is not None:
+        last.tb_next = None
+    return tb
+
+
+def _cut_handler_frames(tb: Any) -> None:
+    """Leave the SIGINT handler's frames out of a KeyboardInterrupt raised in a cell's code."""
+    node = tb
+    while node is not None and node.tb_next is not None:
+        code = node.tb_next.tb_frame.f_code
+        if code.co_name == "on_sigint" and code.co_filename == __file__:
+            node.tb_next = None
+            return
+        node = node.tb_next
 
 
 def _steps(body: list[ast.stmt], evaluated: set[int], filename: str) -> Any:
