@@ -66,7 +66,13 @@ def test_input_answer_is_edited_interrupted_and_ended(screen, kernel):
     screen_text = s.wait_for(r"^7 2retnuh$")
     assert "hunter2" not in screen_text, "the password was echoed"
 
-    # the shell itself still works: a cell and its history
+    # a prompt coloured with escape sequences shows as text, not as escapes
+    s.wait_prompt()
+    s.line(r'c = input("\x1b[1;31mcoloured?\x1b[0m ")')
+    s.wait_last_line(r"^coloured\?\s*$")
+    s.line("yes")
+    s.wait_prompt()
+
     s.line("exit")
     assert s.wait_exit() == 0
 

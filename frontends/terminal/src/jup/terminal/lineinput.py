@@ -43,6 +43,7 @@ async def ask_line(prompt: str, password: bool = False,
     longer waits (its cell ended some other way).
     """
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.formatted_text import ANSI
     from prompt_toolkit.history import DummyHistory
     from prompt_toolkit.input import create_input
     from prompt_toolkit.output import create_output
@@ -63,7 +64,8 @@ async def ask_line(prompt: str, password: bool = False,
     try:
         # handle_sigint=False: the tty is raw while we ask, so Ctrl-C is a key; and pt's own SIGINT
         # handler would replace the shell's (which interrupts the cell) when it is removed again
-        return await session.prompt_async(prompt, is_password=password, handle_sigint=False)
+        # ANSI: a prompt coloured with escape sequences shows its colours, not the escapes
+        return await session.prompt_async(ANSI(prompt), is_password=password, handle_sigint=False)
     finally:
         if watcher is not None:
             watcher.cancel()
