@@ -278,3 +278,16 @@ def test_a_cell_that_ignores_its_cancellation_yields_to_a_second_interrupt(kp):
     reply = kp.shell_reply(msg_id, timeout=10)["content"]
     assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
     assert result_of(ok(kc, "await asyncio.sleep(0, result='usable')")) == "'usable'"
+
+
+def test_shutdown_with_a_task_still_running_is_prompt(tmp_path):
+    proc = start_kernel(tmp_path, {"JUP_COMPLETER_WARMUP": "off"})
+    try:
+        ok(proc.kc, "import asyncio\nasync def forever():\n    while True:\n        await asyncio.sleep(0.01)\n"
+                    "t = asyncio.create_task(forever())")
+        t0 = time.monotonic()
+        assert proc.control("shutdown_request", {"restart": False})["content"]["status"] == "ok"
+        assert proc.proc.wait(10) == 0
+        assert time.monotonic() - t0 < 3
+    finally:
+        proc.stop()
