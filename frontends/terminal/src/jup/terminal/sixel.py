@@ -70,7 +70,7 @@ def _indexed(png: bytes, max_width: int | None) -> tuple[Any, dict[int, tuple], 
     alpha = rgba.getchannel("A")
     clear = alpha.point(lambda a: 255 if a < 128 else 0)
     has_clear = clear.getbbox() is not None
-    quant = rgba.convert("RGB").quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    quant = rgba.convert("RGB").quantize(colors=255, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     if has_clear:
         quant.paste(_TRANSPARENT, mask=clear.convert("1"))
     flat = quant.getpalette() or []
