@@ -11,14 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tmuxterm import Screen  # noqa: E402
+from tmuxterm import Screen, terminal_argv  # noqa: E402, F401 (terminal_argv: for the fixtures below)
 
 PYTHON = sys.executable
-
-
-def terminal_argv(*args: str) -> list[str]:
-    """The command a person runs: `jup run terminal` (through `python -m jup.terminal`, its twin)."""
-    return [PYTHON, "-m", "jup.terminal", *args]
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import terminal_argv
-from tmuxterm import Screen
+from tmuxterm import Screen, terminal_argv
 
 PROMPT1 = r"In \[(?:\x1b\[[0-9;]*m)*1(?:\x1b\[[0-9;]*m)*\]:"
 

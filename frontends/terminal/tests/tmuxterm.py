@@ -9,8 +9,14 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import time
 import uuid
+
+
+def terminal_argv(*args: str) -> list[str]:
+    """The command a person runs: `jup run terminal` (through `python -m jup.terminal`, its twin)."""
+    return [sys.executable, "-m", "jup.terminal", *args]
 
 
 class Screen:
