@@ -290,6 +290,19 @@ def test_input_goes_through_the_frontend(shared_kernel):
     assert outputs(msgs, "execute_result")[0]["data"]["text/plain"] == "'ADA'"
 
 
+def test_ctrl_d_at_input_is_eoferror_pointing_at_the_users_line(shared_kernel):
+    def answer(msg):
+        shared_kernel.input("\x04")  # what a frontend answers for Ctrl-D (as jupyter_console does)
+
+    reply, _ = run(shared_kernel, "def ask():\n    return input('name? ')\nask()", allow_stdin=True,
+                   stdin_hook=answer)
+    content = reply["content"]
+    assert content["status"] == "error" and content["ename"] == "EOFError"
+    text = strip_ansi("\n".join(content["traceback"]))
+    assert "return input('name? ')" in text, text
+    assert "kernel.py" not in text and "kernelbase" not in text, text
+
+
 def test_getpass_asks_for_a_password(shared_kernel):
     requests = []
 

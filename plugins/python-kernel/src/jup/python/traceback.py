@@ -23,7 +23,9 @@ RED, GREEN, YELLOW, BLUE, CYAN, BOLD, RESET = ("\x1b[31m", "\x1b[32m", "\x1b[33m
                                                "\x1b[36m", "\x1b[1m", "\x1b[0m")
 _CELL_FILE = re.compile(r"^<jup-input-(\d+)-[0-9a-f]+>$")
 _RULE = "-" * 75
-_KERNEL_DIR = "/jup/core/kernelbase/"
+#: frames at the bottom of a traceback from these files are the kernel's, not the user's: the
+#: signal handler of a KeyboardInterrupt, the input() that raised EOFError for a Ctrl-D answer
+_KERNEL_FILES = ("/jup/core/kernelbase/", "/jup/python/kernel.py")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -71,8 +73,9 @@ class TracebackFormatter:
         # Leave out the shell's own frames at the top: the user did not write them.
         while frames and frames[0].tb_frame.f_code.co_filename in self.hidden_files:
             frames.pop(0)
-        # ...and the kernel's signal handler at the bottom of a KeyboardInterrupt.
-        while frames and _KERNEL_DIR in frames[-1].tb_frame.f_code.co_filename.replace("\\", "/"):
+        # ...and the kernel's own frames at the bottom (signal handler, input()).
+        while frames and any(k in frames[-1].tb_frame.f_code.co_filename.replace("\\", "/")
+                             for k in _KERNEL_FILES):
             frames.pop()
         return frames
 
