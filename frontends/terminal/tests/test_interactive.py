@@ -208,6 +208,9 @@ def test_second_ctrl_c_offers_a_restart_when_the_interrupt_is_ignored(screen):
     s.line("exec(stubborn)")  # code that ignores SIGINT, as C code that never checks would
     s.wait_for(r"^stubborn$")
     s.press("C-c")
+    # the shell says what a second Ctrl-C does; pressing it only then keeps the two presses two
+    # signals (pressed together, the OS can merge them into one while the shell waits for a CPU)
+    s.wait_for(r"did not stop at the interrupt\. Press Ctrl-C again to restart it", timeout=20)
     s.press("C-c")
     s.wait_for(r"still busy after the interrupt\. Restart it\? \[y/N\]", timeout=20)
     s.line("y")

@@ -281,14 +281,29 @@ class Shell:
         task = loop.create_task(self.bridge.execute(code.rstrip(), self.renderer, self._input))
         restart_wanted = asyncio.Event()
         presses = 0
+        asking = False
+        interrupting: list[asyncio.Task] = []  # held so the task is not collected while it runs
 
         def on_sigint() -> None:
             nonlocal presses
             presses += 1
+            self.renderer.at_line_start = False  # the tty echoed ^C: what we say next goes on a line below
             if presses == 1:
-                loop.create_task(self._interrupt(task))
+                interrupting.append(loop.create_task(self._interrupt(task)))
+                interrupting[-1].add_done_callback(hint_if_ignored)
             else:
                 restart_wanted.set()
+
+        def hint_if_ignored(done: asyncio.Task) -> None:
+            # Two quick Ctrl-Cs can reach us as one SIGINT (the OS merges a signal still pending), and
+            # a person cannot know a second one offers a restart: say so once the interrupt is ignored.
+            if done.cancelled() or done.exception() is not None or not done.result():
+                return
+            if task.done() or presses > 1 or asking:  # the cell ended, or the restart question is up
+                return
+            self.renderer.ensure_newline()
+            self.renderer.write("The kernel did not stop at the interrupt. Press Ctrl-C again to restart it.\n",
+                                sys.stderr)
 
         in_process = getattr(self.bridge.handle, "in_process", False)
         if not in_process:  # in-process code runs on this thread: Ctrl-C raises right there
@@ -301,11 +316,14 @@ class Shell:
                 if task in done:
                     break
                 restart_wanted.clear()
-                presses = 1
+                presses, asking = 1, True
                 self.renderer.ensure_newline()
-                if await self._ask("The kernel is still busy after the interrupt. Restart it? [y/N] ", False):
-                    task.cancel()
-                    return await self._restart("Restarting the kernel at your request.")
+                try:
+                    if await self._ask("The kernel is still busy after the interrupt. Restart it? [y/N] ", False):
+                        task.cancel()
+                        return await self._restart("Restarting the kernel at your request.")
+                finally:
+                    asking = False
             try:
                 reply = task.result()
             except KernelDied as e:
@@ -316,8 +334,9 @@ class Shell:
         self._after(reply)
         return self._keep_going
 
-    async def _interrupt(self, task: asyncio.Task) -> None:
-        """Interrupt once the kernel runs the cell (a signal before that is lost); repeat once if ignored."""
+    async def _interrupt(self, task: asyncio.Task) -> bool:
+        """Interrupt once the kernel runs the cell (a signal before that is lost); repeat once if ignored.
+        True when both were sent and the cell still runs (the kernel ignores them)."""
         started = self.bridge.running_started
         try:
             if started is not None:
@@ -326,9 +345,11 @@ class Shell:
                 await self.bridge.interrupt()
                 done, _ = await asyncio.wait({task}, timeout=1.5)
                 if done:
-                    return
+                    return False
         except (TimeoutError, JupError) as e:
             self.renderer.write(f"\n{e or 'The kernel did not start the cell.'}\n", sys.stderr)
+            return False
+        return not task.done()
 
     def _after(self, reply: dict) -> None:
         self._keep_going = True
