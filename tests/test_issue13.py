@@ -278,6 +278,7 @@ def test_ten_million_prints_finish_within_the_budget_and_say_where_the_rest_is(k
             got["last"] = (got["last"] + msg["content"]["text"])[-200_000:]
     rss_before = rss(km.pid)
     try:
+        kc.wait_for_ready(timeout=30)  # iopub joined: a SUB misses what is published before that
         t0 = time.perf_counter()
         reply = kc.execute_interactive("for i in range(10**7): print(i)", timeout=110, output_hook=count)
         took = time.perf_counter() - t0
@@ -320,6 +321,7 @@ def test_interrupt_reply_says_whether_the_cell_stopped(own_km, tmp_path):
     kc.start_channels()
     jc = jupyter_client(own_km)
     try:
+        kc.wait_for_ready(timeout=30)  # iopub joined: a SUB misses what is published before that
         busy = start_busy(kc, "print('spinning', flush=True)\nwhile True: pass", "spinning")
         t0 = time.perf_counter()
         assert interrupt(kc) == {"status": "ok"}
@@ -373,6 +375,7 @@ def test_cancel_a_queued_cell_and_the_running_one_goes_on(own_km):
     kc = own_km.client()
     kc.start_channels()
     try:
+        kc.wait_for_ready(timeout=30)  # iopub joined: a SUB misses what is published before that
         running = start_busy(kc, "import time\nprint('A runs', flush=True)\ntime.sleep(1.5)\n'A finished'",
                              "A runs")
         queued = kc.execute("'B ran'")
@@ -556,6 +559,7 @@ def test_cells_run_on_the_main_thread(km):
     kc = km.client()
     kc.start_channels()
     try:
+        kc.wait_for_ready(timeout=30)  # iopub joined: a SUB misses what is published before that
         reply, msgs = run(kc, "import threading\nthreading.current_thread() is threading.main_thread()")
     finally:
         kc.stop_channels()
