@@ -213,6 +213,10 @@ def test_second_ctrl_c_offers_a_restart_when_the_interrupt_is_ignored(screen):
     s.wait_for(r"did not stop at the interrupt\. Press Ctrl-C again to restart it", timeout=20)
     s.press("C-c")
     s.wait_for(r"still busy after the interrupt\. Restart it\? \[y/N\]", timeout=20)
+    s.line("n")  # not yet: the cell goes on, and Ctrl-C still works on it
+    s.wait_for(r"Waiting for the cell to finish\. Press Ctrl-C to be asked again")
+    s.press("C-c")
+    s.wait_for(r"still busy after the interrupt\. Restart it\? \[y/N\]", count=2, timeout=20)
     s.line("y")
     s.wait_for(r"Kernel restarted", timeout=60)
     s.wait_prompt()

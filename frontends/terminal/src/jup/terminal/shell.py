@@ -209,8 +209,9 @@ class Shell:
 
     async def _ask(self, question: str, default: bool) -> bool:
         """A yes/no question on its own prompt; Ctrl-C or Ctrl-D means no."""
-        try:
-            answer = await PromptSession().prompt_async(question)
+        try:  # handle_sigint=False: the tty is raw, Ctrl-C is a key; and prompt_toolkit would remove
+            # the SIGINT handler of a running cell (run_cell) when the question ends
+            answer = await PromptSession().prompt_async(question, handle_sigint=False)
         except (KeyboardInterrupt, EOFError):
             return False
         answer = answer.strip().lower()
@@ -324,6 +325,9 @@ class Shell:
                         return await self._restart("Restarting the kernel at your request.")
                 finally:
                     asking = False
+                if not task.done():
+                    self.renderer.write("Waiting for the cell to finish. Press Ctrl-C to be asked again.\n",
+                                        sys.stderr)
             try:
                 reply = task.result()
             except KernelDied as e:
