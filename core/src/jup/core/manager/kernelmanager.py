@@ -40,6 +40,8 @@ _LIVE: weakref.WeakSet[KernelManager] = weakref.WeakSet()
 DEFAULT_INTERRUPT_GRACE = 1.0
 #: Seconds past the kernel's grace before the manager answers an interrupt the kernel cannot.
 INTERRUPT_REPLY_MARGIN = 0.5
+#: Starts tried when a kernel dies because another process bound one of its ports first.
+START_ATTEMPTS = 3
 
 # Run silently in a kernel being handed over: cwd, PWD and the old cwd's sys.path entry move together.
 CHANGE_DIR_CODE = """\
@@ -137,21 +139,45 @@ class KernelManager:
         return self.state in (KernelState.STARTING, KernelState.RUNNING, KernelState.RESTARTING)
 
     async def start(self, wait: bool = True, timeout: float | None = None) -> None:
-        """Allocate ports, write the connection file and launch; with `wait`, until it answers."""
+        """Allocate ports, write the connection file and launch; with `wait`, until it answers.
+
+        The ports are free when picked but bound only by the kernel, so another process may take
+        one in between; with `wait`, a kernel that died of that is started again on fresh ports.
+        """
         if self.has_kernel:
             raise KernelError(f"The {self.kernel_name} kernel is already running; restart() it instead.")
-        self.connection_info = ConnectionInfo.allocate(self.ip, self.transport, kernel_name=self.kernel_name)
         rd = jupyter_runtime_dir()
         self.connection_file = os.path.join(rd, f"kernel-{new_id()}.json")
         self.policy = RestartPolicy(self.policy.max_restarts, self.policy.window, self.policy.backoff,
                                     self.policy.max_backoff)
         _LIVE.add(self)
-        try:
-            await self._launch(wait, self.start_timeout if timeout is None else timeout)
-        except BaseException:
-            self._abandon()
-            raise
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.connection_info = ConnectionInfo.allocate(self.ip, self.transport,
+                                                           kernel_name=self.kernel_name)
+            try:
+                await self._launch(wait, self.start_timeout if timeout is None else timeout)
+                break
+            except KernelDied:
+                taken = self.connection_info.ports_in_use()
+                if attempt == START_ATTEMPTS or not taken:
+                    self._abandon()
+                    raise
+                log.info("kernel %s: port(s) %s were taken by another process before it bound them; "
+                         "starting it again on fresh ports", self.kernel_name, taken)
+                self._drop_ports()
+            except BaseException:
+                self._abandon()
+                raise
         self._emit("started")
+
+    def _drop_ports(self) -> None:
+        """A start lost its ports to another process: forget the dead kernel and its client."""
+        if self.proc is not None:
+            kill_group(self.proc)
+        if self._ctl is not None:
+            self._ctl.stop_channels()
+            self._ctl = None
+        self.cells.clear()
 
     def _abandon(self) -> None:
         """A start failed: nothing of it may remain."""

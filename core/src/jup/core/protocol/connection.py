@@ -58,6 +58,26 @@ class ConnectionInfo:
                 setattr(info, f"{ch}_port", i)
         return info
 
+    def ports_in_use(self) -> list[int]:
+        """The tcp ports of this info that someone is listening on now (none for ipc).
+
+        Ports are picked free but are only bound later, by the kernel: another process may take one
+        in between. Checked the way a ZeroMQ kernel binds (SO_REUSEADDR, so a closed connection's
+        TIME_WAIT does not count), this tells a manager that a kernel died of that race.
+        """
+        if self.transport != "tcp":
+            return []
+        taken = []
+        for ch in CHANNELS:
+            port = getattr(self, f"{ch}_port")
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    s.bind((self.ip, port))
+                except OSError:
+                    taken.append(port)
+        return taken
+
     def url(self, channel: str) -> str:
         """The zmq endpoint of one channel."""
         port = getattr(self, f"{channel}_port")
