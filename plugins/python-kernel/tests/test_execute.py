@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 
 import pytest
@@ -386,6 +387,36 @@ def test_interrupt_stops_a_running_cell(kernel, how, what):
         if msg["parent_header"].get("msg_id") == msg_id and \
                 msg["content"].get("execution_state") == "idle":
             break
+    assert run(kernel, "'alive'")[0]["content"]["status"] == "ok"
+
+
+# a thread of the cell's takes the SIGINT once the main thread sleeps (/proc says so): CPython's
+# C handler runs there and the Python handler waits for the main thread's next bytecode, as when a
+# signal lands just before a blocking call; the kernel must redeliver it, not wait out the sleep
+_SIGINT_ELSEWHERE = """\
+import signal, threading, time
+main_tid = threading.main_thread().native_id
+def take_the_signal():
+    for _ in range(2000):
+        with open(f'/proc/self/task/{main_tid}/stat') as f:
+            if f.read().rsplit(')', 1)[1].split()[0] == 'S':
+                break
+        time.sleep(0.005)
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+threading.Thread(target=take_the_signal, daemon=True).start()
+time.sleep(100)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
+@pytest.mark.parametrize("loop", [False, True], ids=["plain", "asyncio"])
+def test_an_interrupt_caught_by_another_thread_still_stops_a_sleeping_cell(kernel, loop):
+    if loop:  # cells run as tasks of the kernel's event loop from now on
+        assert run(kernel, "import asyncio")[0]["content"]["status"] == "ok"
+    t0 = time.monotonic()
+    reply, msgs = run(kernel, _SIGINT_ELSEWHERE, timeout=20)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+    assert time.monotonic() - t0 < 15, "the interrupt waited for the sleep to end"
     assert run(kernel, "'alive'")[0]["content"]["status"] == "ok"
 
 

@@ -212,6 +212,8 @@ class Kernel:
     #: GIL switch interval (s) of a kernel process: how soon the I/O thread gets to answer control
     #: messages while a cell computes in Python (CPython's default, 5 ms, delays every interrupt).
     switch_interval: float = 0.001
+    #: Redelivers a SIGINT whose handler CPython left pending (see interrupt_watch); set by `main`.
+    _interrupt_watch: Any = None
     #: Called on the main thread each time it has waited `idle_interval` s with nothing to run
     #: (a GUI toolkit's events, a background warm-up); None, the main thread sleeps until work comes.
     idle_hook: Any = None
@@ -1030,18 +1032,33 @@ class Kernel:
             return 1
         previous_int = signal.signal(signal.SIGINT, kernel._on_sigint)
         signal.signal(signal.SIGTERM, kernel._on_sigterm)
+        from jup.core.kernelbase.interrupt_watch import InterruptWatch
+        def handler_drains() -> bool:  # the kernel's handler, or one standing in for it
+            handler = signal.getsignal(signal.SIGINT)
+            return handler == kernel._on_sigint or getattr(handler, "calls_sigint_arrived", False)
+        watch = InterruptWatch(handler_drains)
+        kernel._interrupt_watch = watch if watch.start() else None
         try:
             kernel.serve()
         finally:
             kernel.close()
             signal.signal(signal.SIGINT, previous_int)
+            watch.stop()
         others = [t for t in threading.enumerate() if not t.daemon and t is not threading.current_thread()]
         if others:  # a user thread would keep the process alive after shutdown
             sys.__stdout__.flush()
             os._exit(0)
         return 0
 
+    def sigint_arrived(self) -> None:
+        """A SIGINT reached Python code on the main thread: the watcher has nothing to redeliver.
+        A SIGINT handler that stands in for the kernel's while a cell runs (and calls it only at
+        times) calls this first, and has an attribute `calls_sigint_arrived = True`."""
+        if self._interrupt_watch is not None:
+            self._interrupt_watch.handled()
+
     def _on_sigint(self, signum: int, frame: Any) -> None:
+        self.sigint_arrived()
         if self._in_cell:
             raise KeyboardInterrupt
         if self._executing:  # the cell is starting (busy, execute_input sent): stop it when it starts

@@ -15,6 +15,7 @@ import keyword
 import os
 import pkgutil
 import re
+import signal
 import sys
 import threading
 import time
@@ -147,6 +148,10 @@ class Completer:
             return self._warming
 
         def run() -> None:
+            try:  # SIGINT is for the thread running cells: one that lands here would wait, unseen
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            except (AttributeError, ValueError, OSError):  # not on this platform
+                pass
             jedi = self._load_jedi()
             self._module_names()
             if jedi is not None:

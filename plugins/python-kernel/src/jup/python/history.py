@@ -18,6 +18,7 @@ import fnmatch
 import os
 import queue
 import re
+import signal
 import sqlite3
 import sys
 import threading
@@ -155,6 +156,10 @@ class HistoryManager:
     # ---- the writer thread ---------------------------------------------------------------------
 
     def _run_writer(self) -> None:
+        try:  # SIGINT is for the thread running cells: one that lands here would wait, unseen
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        except (AttributeError, ValueError, OSError):  # not on this platform
+            pass
         try:
             self._open()
         except Exception as exc:  # never let a disk problem stop the kernel

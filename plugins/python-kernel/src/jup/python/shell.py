@@ -935,6 +935,8 @@ def _interrupts_to_cell(loop: Any, task: Any, interrupted: list) -> Iterator[Non
         return
 
     def on_sigint(signum: int, frame: Any) -> None:
+        if arrived is not None:  # the kernel redelivers a SIGINT until a handler says it came
+            arrived()
         if interrupted[0] or asyncio.current_task(loop) is task:
             if callable(previous):
                 previous(signum, frame)
@@ -943,6 +945,8 @@ def _interrupts_to_cell(loop: Any, task: Any, interrupted: list) -> Iterator[Non
         interrupted[0] = True
         loop.call_soon_threadsafe(task.cancel)
 
+    on_sigint.calls_sigint_arrived = True  # type: ignore[attr-defined]
+    arrived = getattr(getattr(_signal.getsignal(_signal.SIGINT), "__self__", None), "sigint_arrived", None)
     previous = _signal.signal(_signal.SIGINT, on_sigint)
     try:
         yield
