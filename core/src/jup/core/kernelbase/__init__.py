@@ -94,7 +94,11 @@ Protocol behaviour
     cell's idle sent: a cell sent after the client saw the reply or the idle runs.
     debug_request -> debug_reply success false. shutdown_request -> shutdown_reply (also on iopub),
     then the process exits 0; it also exits when the process named by JPY_PARENT_PID dies. SIGINT raises KeyboardInterrupt only while a cell runs (one that arrives after the cell's busy,
-    before its code started, stops the cell as it starts).
+    before its code started, stops the cell as it starts). A SIGINT whose Python handler CPython
+    left pending (it landed on another thread, or just before the main thread blocked in a sleep or
+    a read) is re-sent to the main thread within ~0.1 s (interrupt_watch); a SIGINT handler that
+    stands in for the kernel's during a cell calls `kernel.sigint_arrived()` first and has
+    `calls_sigint_arrived = True`, else it gets no re-sends.
     iopub has no high-water mark (ZeroMQ's default, 1000, makes a PUB drop silently for a slow
     subscriber): a flood of output waits in the kernel's memory until read; the output budget bounds
     it for text.
