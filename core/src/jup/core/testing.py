@@ -273,19 +273,51 @@ def fake_kernel_spec(interrupt_mode: str = "signal"):
 class KernelProcess:
     """`argv + ["-f", CONNECTION_FILE]` as a process in `workdir`, with a ready jupyter_client
     `BlockingKernelClient` as `.kc`; the kernel's stderr goes to `workdir/kernel.stderr`.
-    `env` adds to this process's environment; a value of None removes that variable."""
+    `env` adds to this process's environment; a value of None removes that variable.
+
+    Ports are picked free but bound only by the kernel, so on a busy machine another process can
+    take one in between: a kernel that dies of that is started again on fresh ports (up to
+    `START_ATTEMPTS` times), as `KernelManager.start` does."""
+
+    START_ATTEMPTS = 3
 
     def __init__(self, argv: list[str], workdir: str | os.PathLike, env: dict | None = None, *,
                  kernel_name: str = "", timeout: float = 30.0, cwd: str | os.PathLike | None = None):
-        import subprocess
         from pathlib import Path
+
+        workdir = Path(workdir)
+        self.stderr_path = workdir / "kernel.stderr"
+        self.kc = self.proc = None
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            try:
+                died = self._start(argv, workdir, env, kernel_name, timeout, cwd)
+            except BaseException:  # nothing of a failed start may stay behind
+                if self.kc is not None:
+                    self.stop()
+                elif self.proc is not None and self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait(5)
+                raise
+            if not died:
+                return
+            tail = self.stderr_path.read_text(errors="replace")[-2000:]
+            lost_a_port = bool(self.info.ports_in_use()) or "Address already in use" in tail
+            self.stop()
+            if not lost_a_port or attempt == self.START_ATTEMPTS:
+                why = "exited" if self.proc.returncode is not None else f"did not start within {timeout} s"
+                raise RuntimeError(f"kernel {argv} {why}: {tail}")
+
+    def _start(self, argv: list[str], workdir: Any, env: dict | None, kernel_name: str,
+               timeout: float, cwd: Any) -> bool:
+        """Launch and wait until the kernel answers; True if it exited or timed out instead."""
+        import subprocess
+        import time
 
         from jupyter_client import BlockingKernelClient
 
-        workdir = Path(workdir)
+        self.kc = self.proc = None
         self.info = info = ConnectionInfo.allocate(kernel_name=kernel_name)
         self.connection_file = str(info.write(workdir / f"kernel-{secrets.token_hex(4)}.json"))
-        self.stderr_path = workdir / "kernel.stderr"
         self.stderr = open(self.stderr_path, "w")
         self.proc = subprocess.Popen([*argv, "-f", self.connection_file], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=self.stderr,
@@ -294,12 +326,14 @@ class KernelProcess:
         self.kc = BlockingKernelClient()
         self.kc.load_connection_file(self.connection_file)
         self.kc.start_channels()
-        try:
-            self.kc.wait_for_ready(timeout=timeout)
-        except Exception:
-            self.stop()
-            tail = self.stderr_path.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"kernel {argv} did not start within {timeout} s: {tail}") from None
+        deadline = time.monotonic() + timeout
+        while True:  # in slices, so that a kernel that exited is noticed within ~1 s, not at the end
+            try:
+                self.kc.wait_for_ready(timeout=max(0.5, min(1.0, deadline - time.monotonic())))
+                return False
+            except RuntimeError:
+                if self.proc.poll() is not None or time.monotonic() >= deadline:
+                    return True
 
     def reply(self, get: Any, msg_id: str, timeout: float = 10.0) -> dict:
         """The message answering `msg_id` from `get` (e.g. `kc.get_shell_msg`), others skipped."""
