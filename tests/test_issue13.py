@@ -376,13 +376,17 @@ def test_cancel_a_queued_cell_and_the_running_one_goes_on(own_km):
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=30)  # iopub joined: a SUB misses what is published before that
-        running = start_busy(kc, "import time\nprint('A runs', flush=True)\ntime.sleep(1.5)\n'A finished'",
-                             "A runs")
+        # A runs until the test answers its input(): B is queued behind it however slow the machine
+        running = start_busy(kc, "print('A runs', flush=True)\ninput('go? ')\n'A finished'", "A runs")
         queued = kc.execute("'B ran'")
         after = kc.execute("'C ran'")
+        t0 = time.perf_counter()
         reply = kc.cancel(queued, reply=True, timeout=5)
+        print(f"cancel answered in {(time.perf_counter() - t0) * 1000:.0f} ms")
         assert reply["content"] == {"status": "ok", "cancelled": True}
         assert kc.cancel("no-such-msg-id", reply=True, timeout=5)["content"]["cancelled"] is False
+        assert kc.get_stdin_msg(timeout=30)["content"]["prompt"] == "go? "
+        kc.input("")  # A goes on only now
         assert shell_reply(kc, queued)["content"]["status"] == "aborted"
         msgs = wait_iopub(kc, is_idle(after))
         results = {m["parent_header"]["msg_id"]: m["content"]["data"]["text/plain"] for m in msgs
