@@ -217,10 +217,14 @@ def test_cancel_drops_a_queued_cell_without_stopping_the_running_one(tmp_path, m
     with BlockingKernelManager(spec) as manager:
         c = manager.client()
         c.wait_for_ready(timeout=30)
-        running = c.execute("import time; time.sleep(1); ran = 'first'")
+        # the running cell waits for the test's answer to input(): `queued` is still queued when
+        # the cancel arrives, however slow the machine
+        running = c.execute("ran = input('go? ')")
         queued = c.execute("ran = 'second'")
         answer = c.cancel(queued, reply=True, timeout=10)["content"]
         assert answer == {"status": "ok", "cancelled": True}
+        assert c.get_stdin_msg(timeout=20)["content"]["prompt"] == "go? "
+        c.input("first")
         replies = {}
         for _ in range(2):
             r = c.get_shell_msg(timeout=20)
