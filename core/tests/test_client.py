@@ -150,8 +150,9 @@ class RawKernel:
         self.session = Session(self.info.key)
         self.shell = self.ctx.socket(zmq.ROUTER)
         self.iopub = self.ctx.socket(zmq.PUB)
-        self.shell.bind(self.info.url("shell"))
-        self.iopub.bind(self.info.url("iopub"))
+        # bound to ports zmq picks, not the allocated ones: another process may take those first
+        self.info.shell_port = self.shell.bind_to_random_port(f"tcp://{self.info.ip}")
+        self.info.iopub_port = self.iopub.bind_to_random_port(f"tcp://{self.info.ip}")
 
     def close(self):
         self.shell.close(0)
