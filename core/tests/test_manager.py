@@ -55,6 +55,20 @@ class Events:
         return [e for e in self.seen if e.name == name][count - 1]
 
 
+async def start_sleeping(kc) -> str:
+    """Send a cell that sleeps 30 s; return its msg_id once it runs (it says so on iopub).
+
+    An interrupt that lands before the cell starts finds an idle kernel and stops nothing."""
+    await kc.wait_for_ready(timeout=20)  # iopub joined, so the cell's print is not missed
+    msg_id = await kc.execute("print('sleeping'); import time; time.sleep(30)")
+    async with asyncio.timeout(20):
+        for _ in range(1000):  # the cell's busy, execute_input, then its print; bounded
+            msg = await kc.get_iopub_msg()
+            if msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == msg_id:
+                return msg_id
+    raise AssertionError("the sleeping cell did not start")
+
+
 async def test_start_execute_shutdown_leaves_nothing(runtime_dir):
     km = KernelManager(fake_kernel_spec())
     await km.start()
@@ -150,8 +164,7 @@ async def test_interrupt_by_signal_stops_a_running_cell():
     km = KernelManager(fake_kernel_spec("signal"))
     await km.start()
     kc = km.client()
-    msg_id = await kc.execute("import time; time.sleep(30)")
-    await asyncio.sleep(0.3)  # let the cell start (the interrupt is what is tested)
+    msg_id = await start_sleeping(kc)
     assert await km.interrupt() is None  # SIGINT has no reply to report
     reply = await kc.get_shell_msg(timeout=10)
     assert reply["parent_header"]["msg_id"] == msg_id
@@ -164,8 +177,7 @@ async def test_interrupt_by_message_returns_the_kernels_answer():
     km = KernelManager(fake_kernel_spec("message"))
     await km.start()
     kc = km.client()
-    await kc.execute("import time; time.sleep(30)")
-    await asyncio.sleep(0.3)
+    await start_sleeping(kc)
     answer = await km.interrupt()
     assert answer["status"] == "ok"
     reply = await kc.get_shell_msg(timeout=10)
