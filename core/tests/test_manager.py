@@ -519,12 +519,50 @@ async def test_warm_pool_refills_only_after_the_new_owner_is_served(runtime_dir,
     try:
         loop = asyncio.get_running_loop()
         for _ in range(2):  # two takes in a row: the refill waits for the last one
+            before = loop.time()
             km = await pool.take(cwd=str(tmp_path))
+            after = loop.time()
             taken.append(km)
             assert not pool._starting, "no kernel may start while one is being handed over"
-            assert pool._refill_handle is not None and pool._refill_handle.when() - loop.time() > 0.25
+            # the refill is due refill_delay after this take ended (not after an earlier one)
+            assert pool._refill_handle is not None and not pool._refill_handle.cancelled()
+            assert before + 0.3 <= pool._refill_handle.when() <= after + 0.3
         async with asyncio.timeout(30):
             while pool.ready < 2:  # refilled in the background (bounded by the timeout)
+                await asyncio.sleep(0.05)
+        pooled = [k.pid for k in pool._ready]
+    finally:
+        await pool.shutdown()
+        for km in taken:
+            await km.shutdown(now=True)
+    assert leftover_processes(pooled + [k.pid for k in taken]) == [] and conn_files(runtime_dir) == []
+
+
+async def test_a_slow_handover_is_not_slowed_further_by_an_earlier_takes_refill(runtime_dir, tmp_path):
+    """A handover that outlasts refill_delay (a busy machine) must not see the previous take's refill
+    start a kernel beside it: the refill waits until the handover is done."""
+    pool = KernelPool(fake_kernel_spec(), size=2, refill_delay=0.05)
+    await pool.start(wait=True)
+    taken = []
+    try:
+        loop = asyncio.get_running_loop()
+        taken.append(await pool.take(cwd=str(tmp_path)))
+        earlier = pool._refill_handle
+        assert earlier is not None
+        slow = pool._ready[0]
+        os.kill(slow.pid, signal.SIGSTOP)  # its change_dir round trip now waits for SIGCONT
+        try:
+            second = asyncio.ensure_future(pool.take(cwd=str(tmp_path)))
+            # the earlier take's refill was due now; let the loop run past that moment
+            await asyncio.sleep(max(0.0, earlier.when() - loop.time()) + 0.05)
+            assert not second.done() and not pool._starting, "a refill started during a handover"
+        finally:
+            os.kill(slow.pid, signal.SIGCONT)
+        async with asyncio.timeout(20):
+            taken.append(await second)
+        assert taken[1] is slow and pool._refill_handle is not earlier  # rescheduled after it
+        async with asyncio.timeout(30):
+            while pool.ready < 2:  # and the refill still comes (bounded by the timeout)
                 await asyncio.sleep(0.05)
         pooled = [k.pid for k in pool._ready]
     finally:

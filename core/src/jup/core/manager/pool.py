@@ -116,6 +116,9 @@ class KernelPool:
         """A running kernel manager, moved to `cwd`; from the pool if one is ready, else started now."""
         if self._closed:
             raise KernelError("This kernel pool was shut down; create a new one.")
+        if self._refill_handle is not None:  # an earlier take's refill must not start during this
+            self._refill_handle.cancel()     # handover (its round trip can outlast refill_delay on a
+            self._refill_handle = None       # busy machine); it is scheduled again below
         km = None
         while self._ready:  # skip any that died while waiting
             cand = self._ready.popleft()
