@@ -420,6 +420,23 @@ def test_an_interrupt_caught_by_another_thread_still_stops_a_sleeping_cell(kerne
     assert run(kernel, "'alive'")[0]["content"]["status"] == "ok"
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_an_interrupt_of_a_forked_child_leaves_the_cell_running(kernel):
+    """A child forked by the cell (multiprocessing) that is interrupted is not the kernel: the
+    cell, which goes on for a second after it, ends normally."""
+    code = ("import os, signal, time\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    try:\n        os.kill(os.getpid(), signal.SIGINT)\n        time.sleep(10)\n"
+            "    finally:\n        os._exit(0)\n"
+            "os.waitpid(pid, 0)\n"
+            "time.sleep(1)  # the cell's own work, long after the child's signal\n"
+            "print('the cell ran to its end')")
+    reply, msgs = run(kernel, code, timeout=20)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    assert stdout_of(msgs) == "the cell ran to its end\n"
+
+
 def test_in_process_kernel_runs_cells_on_the_callers_thread():
     from jup.core.manager import InProcessKernelManager
     from jup.python import compat

@@ -16,6 +16,7 @@ handler once per check however many signals came), so no interrupt is ever doubl
 
 from __future__ import annotations
 
+import os
 import select
 import signal
 import socket
@@ -66,13 +67,30 @@ class InterruptWatch:
             w.close()
             return False
         self._r, self._w = r, w
+        os.register_at_fork(after_in_child=self._forget_in_child)
         self._thread = threading.Thread(target=self._run, name="jup-kernel-sigint", daemon=True)
         self._thread.start()
         return True
 
+    def _forget_in_child(self) -> None:
+        """A forked child (multiprocessing) is no kernel: a SIGINT it gets must not write to the
+        kernel's socket, where the watcher would take it for the kernel's own and resend it."""
+        r, w = self._r, self._w
+        if w is None:
+            return
+        self._r = self._w = None
+        try:
+            current = signal.set_wakeup_fd(-1)
+            if current != w.fileno():
+                signal.set_wakeup_fd(current)
+        except (ValueError, OSError):
+            pass
+        r.close()
+        w.close()
+
     def stop(self) -> None:
         """Uninstall the wakeup socket (if still ours) and end the watcher."""
-        if self._w is None:
+        if self._w is None or self._thread is None:
             return
         self._stopping = True
         try:
