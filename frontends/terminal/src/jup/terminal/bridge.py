@@ -77,11 +77,14 @@ class KernelBridge:
         return self.kernel_info.get("language_info", {})
 
     async def start(self, timeout: float = 30.0) -> dict:
-        """Start the channel readers and wait until the kernel answers kernel_info."""
+        """Start the channel readers and wait until the kernel answers kernel_info and its status
+        messages reach our iopub reader (a fresh subscriber misses what is published before it
+        joins: a `-c` cell's whole output, on a kernel that answers quickly)."""
         loop = asyncio.get_running_loop()
         self._tasks = self._start_readers()
         self._watcher = loop.create_task(self._watch_process())
         await self.wait_ready(timeout)
+        await self._wait_iopub()
         return self.kernel_info
 
     def _start_readers(self) -> list[asyncio.Task]:
@@ -344,9 +347,9 @@ class KernelBridge:
         return self.kernel_info
 
     async def _wait_iopub(self, timeout: float = 5.0) -> None:
-        """Wait until the kernel's status messages reach our iopub reader: a restarted kernel
-        answers on shell before our subscriber has reconnected, and the next cell's output would
-        be lost. Gives up quietly after `timeout` (output may then start late, not fail)."""
+        """Wait until the kernel's status messages reach our iopub reader: a new or restarted
+        kernel answers on shell before our subscriber has (re)connected, and the next cell's output
+        would be lost. Gives up quietly after `timeout` (output may then start late, not fail)."""
         if self.executor is not None:  # in-process: the executor checks this per cell
             return
         loop = asyncio.get_running_loop()
