@@ -90,11 +90,10 @@ def test_input_through_stdin(kc):
 
 
 def test_interrupt_stops_a_sleeping_cell(km, kc):
-    msg_id = kc.execute("import time; time.sleep(60)")
-    for _ in range(200):  # wait until ipykernel says the cell is running (bounded)
-        msg = kc.get_iopub_msg(timeout=10)
-        if msg["msg_type"] == "execute_input" and msg["parent_header"].get("msg_id") == msg_id:
-            break
+    msg_id = kc.execute("import time\nprint('sleeping', flush=True)\ntime.sleep(60)")
+    # until the cell's own output: execute_input comes before ipykernel is ready for SIGINT, and an
+    # interrupt in between is lost (under load, 1 run in ~5)
+    wait_running(kc, msg_id, "stream")
     t0 = time.monotonic()
     km.interrupt()
     reply = kc.get_shell_msg(timeout=30)
@@ -123,11 +122,12 @@ def test_restart_and_shutdown_leave_nothing(ipykernel_spec):
     assert not os.path.exists(km.connection_file)
 
 
-def wait_running(kc, msg_id: str) -> None:
-    """Until ipykernel says the cell runs (its execute_input); bounded in count and time."""
+def wait_running(kc, msg_id: str, kind: str = "execute_input") -> None:
+    """Until ipykernel says the cell runs (its execute_input, or its first `stream` output);
+    bounded in count and time."""
     for _ in range(200):
         msg = kc.get_iopub_msg(timeout=10)
-        if msg["msg_type"] == "execute_input" and msg["parent_header"].get("msg_id") == msg_id:
+        if msg["msg_type"] == kind and msg["parent_header"].get("msg_id") == msg_id:
             return
     raise AssertionError("the cell did not start")
 
@@ -144,6 +144,9 @@ def replies_to(kc, *msg_ids: str) -> dict:
     return got
 
 
+SPIN = "import time\nprint('spinning', flush=True)\ntime.sleep(30)"
+
+
 @pytest.mark.parametrize("through", ["manager's client (SIGINT)", "plain client (interrupt_request)"])
 def test_cancel_falls_back_to_the_usual_abort_on_ipykernel(km, through):
     # ipykernel does not know jup's cancel_request: the cell to cancel is aborted the Jupyter way,
@@ -156,8 +159,10 @@ def test_cancel_falls_back_to_the_usual_abort_on_ipykernel(km, through):
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=30)
-        running = kc.execute("import time; time.sleep(30)")
-        wait_running(kc, running)
+        # interrupted once its code runs (its output is seen): execute_input alone comes before
+        # ipykernel's cell is ready for SIGINT, and what is tested here is the cancel fallback
+        running = kc.execute(SPIN)
+        wait_running(kc, running, "stream")
         queued = kc.execute("cancelled_cell_ran = True")
         t0 = time.monotonic()
         answer = kc.cancel(queued, reply=True, timeout=10)["content"]
@@ -173,8 +178,8 @@ def test_cancel_falls_back_to_the_usual_abort_on_ipykernel(km, through):
                         timeout=30)["content"]["user_expressions"]
         assert ue["r"]["data"]["text/plain"] == "False"  # the queued cell never ran
         # the client remembers: the next cancel does not wait for an answer that never comes
-        running = kc.execute("time.sleep(30)")
-        wait_running(kc, running)
+        running = kc.execute(SPIN)
+        wait_running(kc, running, "stream")
         queued = kc.execute("cancelled_cell_ran = True")
         t0 = time.monotonic()
         assert kc.cancel(queued, reply=True, timeout=10)["content"]["fallback"] == "interrupt"
