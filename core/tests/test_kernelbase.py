@@ -8,6 +8,7 @@ import select
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -381,6 +382,23 @@ def _exec_kernel_class():
     ns: dict = {"__name__": "exec_kernel"}
     exec(EXEC_KERNEL, ns)
     return ns["ExecKernel"]
+
+
+def test_an_idle_in_process_kernel_uses_no_cpu():
+    """Its I/O thread sleeps in poll. It used to spin once its first housekeeping deadline (1 s)
+    had passed, because an in-process kernel has no housekeeping to move the deadline on: a core
+    at 100 % under every idle `jup run terminal`."""
+    kernel = _exec_kernel_class().in_process()
+    try:
+        window = threading.Event()
+        window.wait(1.2)  # past the first deadline
+        t0, w0 = os.times(), time.monotonic()
+        window.wait(1.5)  # the window measured: nothing to do in it
+        t1, w1 = os.times(), time.monotonic()
+        used = (t1.user - t0.user) + (t1.system - t0.system)
+        assert used < 0.2 * (w1 - w0), f"{used:.2f} s of CPU in {w1 - w0:.2f} s idle"
+    finally:
+        kernel.close()
 
 
 def test_in_process_kernel_runs_cells_on_the_pumping_thread_without_stealing_stdout():

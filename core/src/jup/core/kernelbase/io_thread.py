@@ -232,12 +232,15 @@ class IOThread:
                         except Exception:
                             kernel_log().exception("error while handling a %s message", CHANNEL_NAMES[channel])
                 self._run_timers()
-                if self.housekeeping is not None and time.monotonic() >= next_house:
+                if time.monotonic() >= next_house:
+                    # advanced with or without a housekeeping function: a deadline left in the past
+                    # made every poll return at once (an in-process kernel spun a core while idle)
                     next_house = time.monotonic() + self.housekeeping_interval
-                    try:
-                        self.housekeeping()
-                    except Exception:
-                        kernel_log().exception("kernel housekeeping failed")
+                    if self.housekeeping is not None:
+                        try:
+                            self.housekeeping()
+                        except Exception:
+                            kernel_log().exception("kernel housekeeping failed")
         finally:
             self._drain()
             self._close_sockets()
