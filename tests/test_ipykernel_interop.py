@@ -171,7 +171,9 @@ def test_cancel_falls_back_to_the_usual_abort_on_ipykernel(km, through):
         assert answer["cancelled"] is False and answer["fallback"] == "interrupt"
         assert answer["interrupt"] == ("signal" if through.startswith("manager") else "ok")
         assert "does not support jup's cancel_request" in answer["note"]
-        assert took < 3  # the 1 s it is given to answer, then the interrupt
+        # wait_for_ready read ipykernel's kernel_info (no jup control extensions listed), so the
+        # client does not wait 1 s for a cancel_reply that never comes: it interrupts at once
+        assert took < 1.0
         got = replies_to(kc, running, queued)
         assert got[running]["ename"] == "KeyboardInterrupt" and got[queued]["status"] == "aborted", got
         ue = kc.execute("", user_expressions={"r": "'cancelled_cell_ran' in globals()"}, reply=True,

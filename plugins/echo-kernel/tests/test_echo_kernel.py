@@ -39,6 +39,7 @@ def test_kernel_info_names_the_echo_kernel(echo):
     assert c["status"] == "ok" and c["implementation"] == "jup-echo"
     assert c["language_info"]["name"] == "echo" and c["protocol_version"].startswith("5.")
     assert c["jup"]["rejected_messages"] == 0
+    assert {"cancel_request", "output_request"} <= set(c["jup"]["control_extensions"])
 
 
 def test_execute_echoes_as_stream_and_result_then_idle(echo):

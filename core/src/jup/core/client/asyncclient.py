@@ -213,7 +213,20 @@ class AsyncKernelClient:
 
     async def kernel_info(self, reply: bool = False, timeout: float | None = None) -> str | dict:
         """Ask for the kernel's language and implementation."""
-        return await self._request("shell", "kernel_info_request", {}, reply, timeout)
+        answer = await self._request("shell", "kernel_info_request", {}, reply, timeout)
+        if reply:
+            self._learn_extensions(answer)
+        return answer
+
+    def _learn_extensions(self, reply: dict) -> None:
+        """What a kernel_info_reply says about jup's control extensions: a jup kernel lists the ones
+        it answers; a kernel without the list (ipykernel, IRkernel...) answers none of them."""
+        content = reply.get("content") if isinstance(reply, dict) else None
+        if not isinstance(content, dict) or content.get("status", "ok") != "ok":
+            return
+        jup = content.get("jup")
+        listed = jup.get("control_extensions") if isinstance(jup, dict) else None
+        self._cancel_known = isinstance(listed, list) and "cancel_request" in listed
 
     async def comm_info(self, target_name: str | None = None, reply: bool = False,
                         timeout: float | None = None) -> str | dict:
@@ -240,7 +253,9 @@ class AsyncKernelClient:
         abort instead: the running cell is interrupted, so the kernel aborts the executes queued
         behind it (stop_on_error). The returned reply then says so: `cancelled` False,
         `fallback` "interrupt", `interrupt` (the interrupt_reply status, "signal" or "no reply")
-        and a `note` for the user. Later cancels on this client go to the fallback at once.
+        and a `note` for the user. Later cancels on this client go to the fallback at once, and
+        so does the first when the client has the kernel's kernel_info (`wait_for_ready` asks for
+        it): a jup kernel lists `cancel_request` among its control extensions there.
         """
         if not reply:
             return await self._request("control", "cancel_request", m.cancel_request(msg_id), False, None)
@@ -376,6 +391,7 @@ class AsyncKernelClient:
                     # cause, and asking again is cheaper than waiting long for a lost status
                     async with asyncio.timeout(min(0.02 * 2 ** attempt, 1.0)):
                         await _first_of(sub.get(), iopub.welcomed.wait())
+                    self._learn_extensions(reply)
                     return reply
                 except TimeoutError:
                     continue

@@ -744,7 +744,10 @@ class Kernel:
                 "implementation_version": self.implementation_version,
                 "language_info": self.language_info, "banner": self.banner,
                 "help_links": self.help_links, "debugger": False,
-                "jup": {"rejected_messages": self.session.rejected, "pid": os.getpid()}}
+                "jup": {"rejected_messages": self.session.rejected, "pid": os.getpid(),
+                        # the control extensions this kernel answers (docs/protocol.md): a client
+                        # knows at once whether to cancel or to fall back to an interrupt
+                        "control_extensions": ["cancel_request", "output_request"]}}
 
     # ---- introspection ------------------------------------------------------------------------
 
