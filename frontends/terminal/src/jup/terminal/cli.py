@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 USAGE = "jup run terminal [options] [-c CODE | -m MODULE | script.py] [args...]"
 
@@ -82,6 +86,28 @@ def _print_payloads(reply: dict, renderer) -> int:
     return 0 if reply.get("status") == "ok" else 1
 
 
+def _run_batch(args: argparse.Namespace, batch_code: str | None,
+               run: Callable[[str, object], dict]) -> int:
+    """The module or script (if any), then the code, each through `run(code, renderer) -> reply`;
+    the exit status of the last (2 when the script cannot be read)."""
+    from jup.terminal.render import Renderer, detect_image_protocol
+
+    cells = []
+    if args.module or args.script:
+        try:
+            cells.append(_python_wrapper(args, "python"))
+        except (OSError, ValueError) as e:
+            print(f"jup terminal: {e}", file=sys.stderr)
+            return 2
+    if batch_code is not None:
+        cells.append(batch_code)
+    status = 0
+    for code in cells:
+        renderer = Renderer(image_protocol=detect_image_protocol())
+        status = _print_payloads(run(code, renderer), renderer)
+    return status
+
+
 def _direct_batch(args: argparse.Namespace, batch_code: str | None) -> int | None:
     """Run a batch on jup's Python shell in this process, without a kernel (see jup.terminal.direct);
     None when the default kernel is another one."""
@@ -90,24 +116,10 @@ def _direct_batch(args: argparse.Namespace, batch_code: str | None) -> int | Non
     shell = direct.start()
     if shell is None:
         return None
-    from jup.terminal.render import Renderer, detect_image_protocol
-
-    status = 0
     try:
-        if args.module or args.script:
-            try:
-                code = _python_wrapper(args, "python")
-            except (OSError, ValueError) as e:
-                print(f"jup terminal: {e}", file=sys.stderr)
-                return 2
-            renderer = Renderer(image_protocol=detect_image_protocol())
-            status = _print_payloads(shell.run(code, renderer), renderer)
-        if batch_code is not None:
-            renderer = Renderer(image_protocol=detect_image_protocol())
-            status = _print_payloads(shell.run(batch_code, renderer), renderer)
+        return _run_batch(args, batch_code, shell.run)
     finally:
         shell.close()
-    return status
 
 
 def _sync_batch(args: argparse.Namespace, batch_code: str | None) -> int | None:
@@ -119,25 +131,11 @@ def _sync_batch(args: argparse.Namespace, batch_code: str | None) -> int | None:
     if kernel is None:
         return None
     from jup.terminal.inprocess import InProcessExecutor
-    from jup.terminal.render import Renderer, detect_image_protocol
 
-    status = 0
     try:
-        executor = InProcessExecutor(kernel)
-        if args.module or args.script:
-            try:
-                code = _python_wrapper(args, "python")
-            except (OSError, ValueError) as e:
-                print(f"jup terminal: {e}", file=sys.stderr)
-                return 2
-            renderer = Renderer(image_protocol=detect_image_protocol())
-            status = _print_payloads(executor.run(code, renderer), renderer)
-        if batch_code is not None:
-            renderer = Renderer(image_protocol=detect_image_protocol())
-            status = _print_payloads(executor.run(batch_code, renderer), renderer)
+        return _run_batch(args, batch_code, InProcessExecutor(kernel).run)
     finally:
         kernel.close()
-    return status
 
 
 async def _amain(args: argparse.Namespace, overrides: list[str]) -> int:
