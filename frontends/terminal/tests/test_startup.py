@@ -91,6 +91,15 @@ def _remember(env: dict, gate: Path, *args: str) -> None:
     Path(f"{gate}.reached").unlink(missing_ok=True)
 
 
+def _exit_at_the_prompt(s: Screen) -> None:
+    """Ctrl-D at a ready prompt, confirmed: the session ends with status 0."""
+    s.wait_prompt()
+    s.press("C-d")
+    s.wait_for(r"exit")
+    s.line("y")
+    assert s.wait_exit() == 0
+
+
 def _modes(fd: int) -> tuple[int, int]:
     iflag, _, _, lflag, *_ = termios.tcgetattr(fd)
     return iflag, lflag
@@ -120,11 +129,7 @@ def test_keys_typed_before_the_shell_is_ready_show_once_and_run(gated):
         assert screen.count("print(6 * 7)") == 1, "each key shows once"
         assert re.search(r"kernel python .*python 3\.\d+", screen), "the banner is there, once"
         assert len(re.findall(r"kernel python", screen)) == 1, screen
-        s.wait_prompt()
-        s.press("C-d")
-        s.wait_for(r"exit")
-        s.line("y")
-        assert s.wait_exit() == 0
+        _exit_at_the_prompt(s)
     finally:
         s.close()
 
@@ -377,11 +382,7 @@ def test_ctrl_c_at_the_early_prompt_drops_the_typed_line_and_the_session_goes_on
         screen = s.wait_for(r"^42$")
         assert "dropped" not in screen, screen
         assert screen.count("In [1]:") == 1, screen
-        s.wait_prompt()
-        s.press("C-d")
-        s.wait_for(r"exit")
-        s.line("y")
-        assert s.wait_exit() == 0
+        _exit_at_the_prompt(s)
     finally:
         s.close()
 
