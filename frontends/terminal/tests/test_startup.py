@@ -91,6 +91,20 @@ def _remember(env: dict, gate: Path, *args: str) -> None:
     Path(f"{gate}.reached").unlink(missing_ok=True)
 
 
+def _held_at_the_early_prompt(env: dict, gate: Path) -> pexpect.spawn:
+    """A start (after one that left a prompt to show) whose early prompt is up while the start
+    itself waits at the gate."""
+    _remember(env, gate)
+    child = _spawn(env)
+    try:
+        child.expect(PROMPT1)
+        _wait_file(Path(f"{gate}.reached"))
+    except BaseException:
+        child.close(force=True)
+        raise
+    return child
+
+
 def _exit_at_the_prompt(s: Screen) -> None:
     """Ctrl-D at a ready prompt, confirmed: the session ends with status 0."""
     s.wait_prompt()
@@ -165,11 +179,8 @@ def test_a_changed_banner_and_startup_output_are_put_right(gated):
 
 def test_terminal_modes_are_restored_after_exit(gated):
     env, gate = gated
-    _remember(env, gate)
-    child = _spawn(env)
+    child = _held_at_the_early_prompt(env, gate)
     try:
-        child.expect(PROMPT1)
-        _wait_file(Path(f"{gate}.reached"))
         assert not _modes(child.child_fd)[1] & termios.ECHO, "the early prompt keeps typing unechoed"
         gate.write_text("open")
         child.send("7 * 6\r")
@@ -187,11 +198,8 @@ def test_terminal_modes_are_restored_after_exit(gated):
 
 def test_a_failed_start_leaves_the_terminal_and_screen_clean(gated):
     env, gate = gated
-    _remember(env, gate)
-    child = _spawn(env)
+    child = _held_at_the_early_prompt(env, gate)
     try:
-        child.expect(PROMPT1)
-        _wait_file(Path(f"{gate}.reached"))
         gate.write_text("raise")
         child.expect("the test made this config fail")
         child.expect(pexpect.EOF)
@@ -212,11 +220,8 @@ def test_a_failed_start_leaves_the_terminal_and_screen_clean(gated):
 
 def test_sigterm_while_starting_restores_the_terminal(gated):
     env, gate = gated
-    _remember(env, gate)
-    child = _spawn(env)
+    child = _held_at_the_early_prompt(env, gate)
     try:
-        child.expect(PROMPT1)
-        _wait_file(Path(f"{gate}.reached"))
         child.kill(signal.SIGTERM)
         child.expect(pexpect.EOF)
         _assert_cooked(child.child_fd)
@@ -389,11 +394,8 @@ def test_ctrl_c_at_the_early_prompt_drops_the_typed_line_and_the_session_goes_on
 
 def test_two_quick_ctrl_c_at_the_early_prompt_stop_a_start_that_seems_stuck(gated):
     env, gate = gated
-    _remember(env, gate)
-    child = _spawn(env)
+    child = _held_at_the_early_prompt(env, gate)
     try:
-        child.expect(PROMPT1)
-        _wait_file(Path(f"{gate}.reached"))
         child.sendintr()
         child.expect(PROMPT1)  # the first Ctrl-C redraws the prompt line and the start goes on
         child.sendintr()
