@@ -16,7 +16,7 @@ import zmq
 
 from jup.core.protocol.connection import ConnectionInfo
 from jup.core.protocol.session import Session
-from jup.core.testing import KernelProcess
+from jup.core.testing import KernelProcess, first_port_taken
 
 WAIT = 10
 
@@ -327,41 +327,22 @@ def test_exit_in_a_cell_is_an_error_not_the_end_of_the_kernel(kernel):
     assert kernel.run("print('alive')")[0]["status"] == "ok" and kernel.proc.poll() is None
 
 
-def test_a_test_kernel_whose_port_was_taken_first_starts_again_on_fresh_ports(tmp_path, monkeypatch):
+def test_a_test_kernel_whose_port_was_taken_first_starts_again_on_fresh_ports(tmp_path):
     """Ports are picked free but bound by the kernel only later: another process that binds one in
     between (here a listening socket of this test) must not fail the test that starts the kernel;
     a kernel that dies for another reason is not started again."""
-    import socket
-    squatter = socket.socket()
-    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    squatter.bind(("127.0.0.1", 0))
-    squatter.listen()
-    taken = squatter.getsockname()[1]
-    real_allocate = ConnectionInfo.allocate
-    handed: list = []
-
-    def allocate(*args, **kwargs):  # the real allocation, the first one losing its iopub port
-        info = real_allocate(*args, **kwargs)
-        if not handed:
-            info.iopub_port = taken
-        handed.append(info)
-        return info
-
-    monkeypatch.setattr(ConnectionInfo, "allocate", allocate)
-    try:
+    with first_port_taken("iopub") as handed:
         k = ExecProcess(tmp_path)
         try:
             assert len(handed) == 2 and k.info is handed[1]
             assert k.run("print('on fresh ports')")[0]["status"] == "ok"
         finally:
             k.stop()
-    finally:
-        squatter.close()
-    t0 = time.monotonic()
-    with pytest.raises(RuntimeError, match="exited: .*broken on purpose"):
-        KernelProcess([sys.executable, "-c", "raise SystemExit('broken on purpose')"], tmp_path,
-                      timeout=WAIT)
-    assert len(handed) == 3 and time.monotonic() - t0 < WAIT  # one start, not three
+        t0 = time.monotonic()
+        with pytest.raises(RuntimeError, match="exited: .*broken on purpose"):
+            KernelProcess([sys.executable, "-c", "raise SystemExit('broken on purpose')"], tmp_path,
+                          timeout=WAIT)
+        assert len(handed) == 3 and time.monotonic() - t0 < WAIT  # one start, not three
 
 
 def test_connection_file_errors_are_explained(tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 
@@ -15,7 +14,7 @@ import pytest
 from jup.core.errors import KernelDied, KernelError, KernelTimeout, NoSuchKernel
 from jup.core.kernelspec import KernelSpec
 from jup.core.manager import BlockingKernelManager, KernelManager, KernelPool, KernelState, RestartPolicy
-from jup.core.testing import fake_kernel_spec, leftover_processes
+from jup.core.testing import fake_kernel_spec, first_port_taken, leftover_processes
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -227,48 +226,34 @@ async def test_kernel_that_dies_during_start_says_so(runtime_dir):
 
 
 async def test_a_port_taken_before_the_kernel_binds_it_gets_the_kernel_started_on_fresh_ports(
-        runtime_dir, tmp_path, monkeypatch):
+        runtime_dir, tmp_path):
     """Ports are picked free but bound only by the kernel; another process that binds one in between
     (here: this test's own listening socket) must not fail the start."""
     from jup.core.protocol.connection import ConnectionInfo
 
-    squatter = socket.socket()
-    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    squatter.bind(("127.0.0.1", 0))
-    squatter.listen()
-    taken = squatter.getsockname()[1]
-    real_allocate = ConnectionInfo.allocate
-    handed: list = []
+    with first_port_taken("shell") as handed:
+        km = KernelManager(fake_kernel_spec(), heartbeat_interval=0)
+        try:
+            await km.start(timeout=20)
+            taken, handed_port = handed[0].shell_port, km.connection_info.shell_port
+            assert len(handed) == 2 and km.connection_info is handed[1] and handed_port != taken
+            assert ConnectionInfo.read(km.connection_file).shell_port == handed_port
+            kc = km.client()
+            reply = await kc.execute("6*7", reply=True, timeout=10)  # the manager's clients use the new ports
+            kc.stop_channels()
+            assert reply["content"]["status"] == "ok"
+        finally:
+            await km.shutdown(now=True)
+        assert leftover_processes([km.pid]) == [] and conn_files(runtime_dir) == []
 
-    def allocate(*args, **kwargs):  # the real allocation, with the first one losing its shell port
-        info = real_allocate(*args, **kwargs)
-        if not handed:
-            info.shell_port = taken
-        handed.append(info)
-        return info
-    monkeypatch.setattr(ConnectionInfo, "allocate", allocate)
-    km = KernelManager(fake_kernel_spec(), heartbeat_interval=0)
-    try:
-        await km.start(timeout=20)
-        assert len(handed) == 2 and km.connection_info is handed[1] and km.connection_info.shell_port != taken
-        assert ConnectionInfo.read(km.connection_file).shell_port == km.connection_info.shell_port
-        kc = km.client()
-        reply = await kc.execute("6*7", reply=True, timeout=10)  # the manager's clients use the new ports
-        kc.stop_channels()
-        assert reply["content"]["status"] == "ok"
-    finally:
-        await km.shutdown(now=True)
-        squatter.close()
-    assert leftover_processes([km.pid]) == [] and conn_files(runtime_dir) == []
-
-    # a kernel that dies at start while its ports are free is broken, not unlucky: started once
-    runs = tmp_path / "runs"
-    spec = KernelSpec(name="broken", argv=[sys.executable, "-c", f"open({str(runs)!r}, 'a').write('x'); exit(7)",
-                                           "{connection_file}"])
-    handed.clear()
-    with pytest.raises(KernelDied, match="exited with code 7"):
-        await KernelManager(spec).start(timeout=20)
-    assert runs.read_text() == "x" and len(handed) == 1
+        # a kernel that dies at start while its ports are free is broken, not unlucky: started once
+        runs = tmp_path / "runs"
+        spec = KernelSpec(name="broken", argv=[sys.executable, "-c", f"open({str(runs)!r}, 'a').write('x'); exit(7)",
+                                               "{connection_file}"])
+        before = len(handed)
+        with pytest.raises(KernelDied, match="exited with code 7"):
+            await KernelManager(spec).start(timeout=20)
+        assert runs.read_text() == "x" and len(handed) == before + 1
 
 
 async def test_kernel_that_never_answers_times_out(runtime_dir, tmp_path):

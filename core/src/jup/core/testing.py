@@ -416,6 +416,36 @@ def temporary_kernelspec(name: str, spec: dict) -> Iterator[str]:
                 os.environ["JUPYTER_PATH"] = saved
 
 
+@contextlib.contextmanager
+def first_port_taken(channel: str = "shell") -> Iterator[list]:
+    """For the duration, the first `ConnectionInfo.allocate()` hands out a `channel` port that a
+    listening socket of this process already holds (as another program may take a port between its
+    pick and the kernel's bind); later allocations are the real ones. Yields the list of the
+    ConnectionInfo objects handed out, in order."""
+    import socket
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    real = ConnectionInfo.__dict__["allocate"]
+    handed: list = []
+
+    def allocate(*args: Any, **kwargs: Any) -> ConnectionInfo:
+        info = real.__func__(ConnectionInfo, *args, **kwargs)
+        if not handed:
+            setattr(info, f"{channel}_port", taken)
+        handed.append(info)
+        return info
+
+    ConnectionInfo.allocate = allocate  # type: ignore[method-assign]
+    try:
+        yield handed
+    finally:
+        ConnectionInfo.allocate = real  # type: ignore[method-assign]
+        squatter.close()
+
+
 def _stat(pid: str) -> tuple[int, int, str] | None:
     """(ppid, pgrp, state) of a process, from /proc."""
     try:
